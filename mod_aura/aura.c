@@ -1,0 +1,121 @@
+/*
+ * aura.c - errors, json-c helpers bound to pools, ids.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <math.h>
+#include <string.h>
+#include <apr_time.h>
+#include <apr_general.h>
+
+#include "aura.h"
+
+aura_error_t *aura_error_make(apr_pool_t *p, int status, const char *type,
+                              const char *code, const char *param,
+                              const char *fmt, ...)
+{
+    aura_error_t *e = apr_pcalloc(p, sizeof(*e));
+    va_list ap;
+
+    e->status = status;
+    e->type = type;
+    e->code = code;
+    e->param = param;
+    va_start(ap, fmt);
+    e->message = apr_pvsprintf(p, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+static json_object *str_or_null(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+json_object *aura_error_json(const aura_error_t *e)
+{
+    json_object *outer = json_object_new_object();
+    json_object *err = json_object_new_object();
+
+    json_object_object_add(err, "message", str_or_null(e->message));
+    json_object_object_add(err, "type", str_or_null(e->type));
+    json_object_object_add(err, "param", str_or_null(e->param));
+    json_object_object_add(err, "code", str_or_null(e->code));
+    json_object_object_add(outer, "error", err);
+    return outer;
+}
+
+static apr_status_t json_put_cleanup(void *data)
+{
+    json_object_put(data);
+    return APR_SUCCESS;
+}
+
+json_object *aura_json_pool(apr_pool_t *p, json_object *obj)
+{
+    if (obj)
+        apr_pool_cleanup_register(p, obj, json_put_cleanup,
+                                  apr_pool_cleanup_null);
+    return obj;
+}
+
+const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len)
+{
+    size_t n = 0;
+    const char *s = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    if (len)
+        *len = n;
+    return apr_pstrmemdup(p, s, n);
+}
+
+json_object *aura_json_get(json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+    if (!obj || !json_object_is_type(obj, json_type_object))
+        return NULL;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return NULL;
+    return v; /* JSON null is stored as NULL by json-c */
+}
+
+const char *aura_json_string(json_object *obj, const char *key)
+{
+    json_object *v = aura_json_get(obj, key);
+    return (v && json_object_is_type(v, json_type_string))
+               ? json_object_get_string(v) : NULL;
+}
+
+json_object *aura_json_money(double v)
+{
+    char buf[64];
+    if (!isfinite(v))
+        return NULL;
+    /* %.12g keeps micro-cent precision without binary noise; the "ds"
+     * variant makes json-c print exactly this text. */
+    snprintf(buf, sizeof(buf), "%.12g", v);
+    if (!strpbrk(buf, ".eE"))
+        apr_cpystrn(buf + strlen(buf), ".0", sizeof(buf) - strlen(buf));
+    return json_object_new_double_s(v, buf);
+}
+
+const char *aura_make_id(apr_pool_t *p, const char *prefix)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[12];
+    char out[25];
+    int i;
+
+    if (apr_generate_random_bytes(raw, sizeof(raw)) != APR_SUCCESS) {
+        /* Never fatal: fall back to time and address entropy. */
+        apr_uint64_t t = (apr_uint64_t)apr_time_now() ^ (apr_uintptr_t)raw;
+        for (i = 0; i < (int)sizeof(raw); i++)
+            raw[i] = (unsigned char)(t >> ((i % 8) * 8)) ^ (unsigned char)i;
+    }
+    for (i = 0; i < (int)sizeof(raw); i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[24] = '\0';
+    return apr_pstrcat(p, prefix, out, NULL);
+}

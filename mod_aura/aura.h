@@ -1,0 +1,58 @@
+/*
+ * aura.h - shared types of the mod_aura core library.
+ *
+ * The core library (aura_*.c) depends on APR, json-c, libcurl and OpenSSL
+ * only; it never includes httpd headers, so the admin CGI and the unit tests
+ * link it without a server (the mod_md split: md_*.c vs mod_md_*.c).
+ */
+#ifndef AURA_H
+#define AURA_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_strings.h>
+#include <json-c/json.h>
+
+/* An error in the Open Responses shape:
+ * {"error":{"message","type","param","code"}} sent with HTTP `status`. */
+typedef struct aura_error {
+    int status;             /* HTTP status to answer with */
+    const char *type;       /* invalid_request_error, not_found_error, ... */
+    const char *code;       /* machine code, or NULL */
+    const char *param;      /* the offending request field, or NULL */
+    const char *message;    /* human text; never holds a secret */
+    const char *retry_after;/* Retry-After to pass on (429/503), or NULL */
+} aura_error_t;
+
+aura_error_t *aura_error_make(apr_pool_t *p, int status, const char *type,
+                              const char *code, const char *param,
+                              const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Shorthand for the most common case: 400 invalid_request_error. */
+#define aura_bad_request(p, code, param, ...) \
+    aura_error_make((p), 400, "invalid_request_error", (code), (param), \
+                    __VA_ARGS__)
+
+/* {"error":{...}} as a new json object (caller owns it). */
+json_object *aura_error_json(const aura_error_t *e);
+
+/* Bind a json-c object's lifetime to a pool: json_object_put() runs when
+ * the pool is cleared. Returns obj (NULL-safe). */
+json_object *aura_json_pool(apr_pool_t *p, json_object *obj);
+
+/* Serialize compactly into pool memory (no slash escaping). */
+const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len);
+
+/* Typed getters: NULL / default when the key is absent or JSON null. */
+json_object *aura_json_get(json_object *obj, const char *key);
+const char *aura_json_string(json_object *obj, const char *key);
+
+/* A double serialized with at most 12 significant digits (cost figures),
+ * so that 0.1 + 0.2 prints as 0.3 and not 0.30000000000000004. */
+json_object *aura_json_money(double v);
+
+/* Random ids like "resp_3f9a..." (prefix + 24 hex chars), pool-allocated. */
+const char *aura_make_id(apr_pool_t *p, const char *prefix);
+
+#endif /* AURA_H */
