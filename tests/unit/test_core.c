@@ -1,0 +1,242 @@
+/*
+ * test_core.c - registry, model resolution, cost arithmetic, upstream
+ * error mapping, json helpers.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <apr_general.h>
+
+#include "aura_test.h"
+#include "aura.h"
+#include "aura_registry.h"
+#include "aura_meter.h"
+#include "aura_upstream.h"
+
+static const char *REG =
+    "{\"models\":{"
+    "\"gpt-4o\":{\"provider\":\"openai\",\"upstream\":\"gpt-4o-2024-08-06\","
+    "\"price\":{\"input\":2.5,\"cached_input\":1.25,\"output\":10},"
+    "\"max_output\":16384,\"capabilities\":[\"tools\",\"vision\"],"
+    "\"aliases\":[\"4o\"]},"
+    "\"o4-mini\":{\"provider\":\"openai\",\"price\":{\"input\":1.1,"
+    "\"output\":4.4,\"reasoning\":4.4},\"api\":\"chat\"},"
+    "\"vllm/llama\":{\"provider\":\"vllm\",\"upstream\":\"meta/llama\","
+    "\"price\":{\"input\":0.1,\"output\":0.2}}},"
+    "\"prefixes\":{\"gpt-\":\"openai\",\"gpt-4o-\":\"azure\",\"o\":\"openai\"}}";
+
+static apr_hash_t *providers(apr_pool_t *p)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    apr_hash_set(h, "openai", APR_HASH_KEY_STRING, "x");
+    apr_hash_set(h, "vllm", APR_HASH_KEY_STRING, "x");
+    apr_hash_set(h, "azure", APR_HASH_KEY_STRING, "x");
+    return h;
+}
+
+static void test_registry(apr_pool_t *p)
+{
+    aura_registry_t *reg = aura_registry_create(p);
+    const aura_model_t *m;
+
+    AT_OK(aura_registry_load_json(reg, REG, "test") == NULL, "registry loads");
+    m = aura_registry_find(reg, "4o");
+    AT_OK(m != NULL, "alias finds the entry");
+    AT_STREQ(m ? m->name : NULL, "gpt-4o", "alias resolves to canonical name");
+    AT_STREQ(m ? m->upstream : NULL, "gpt-4o-2024-08-06", "upstream id");
+    AT_OK(m && m->priced && m->price.cached_input == 1.25, "cached price");
+    AT_OK(m && m->price.reasoning == 10, "reasoning price defaults to output");
+    AT_OK(m && (m->caps & AURA_CAP_VISION) && !(m->caps & AURA_CAP_REASONING),
+          "capabilities parsed");
+    AT_INTEQ(m ? m->max_output : 0, 16384, "max_output");
+    m = aura_registry_find(reg, "o4-mini");
+    AT_STREQ(m ? m->api : NULL, "chat", "per-model api");
+    AT_OK(m && m->price.cached_input == 1.1, "cached price defaults to input");
+    AT_OK(aura_registry_load_json(reg, "{\"models\":{\"x\":{}}}", "bad")
+              != NULL, "a model without provider is refused");
+    AT_OK(aura_registry_load_json(reg, "{\"models\":{\"x\":{\"provider\":"
+              "\"a\",\"price\":{\"input\":1}}}}", "bad") != NULL,
+          "a price without output is refused");
+    AT_OK(aura_registry_load_json(reg, "not json", "bad") != NULL,
+          "garbage is refused");
+}
+
+static aura_error_t *resolve(apr_pool_t *p, aura_registry_t *reg,
+                             aura_rules_t *rules, const char *m,
+                             aura_resolved_t *out)
+{
+    return aura_resolve(p, reg, rules, providers(p), m, out);
+}
+
+static void test_resolve(apr_pool_t *p)
+{
+    aura_registry_t *reg = aura_registry_create(p);
+    aura_rules_t rules = {0};
+    aura_resolved_t r;
+    aura_error_t *e;
+
+    aura_registry_load_json(reg, REG, "test");
+    e = resolve(p, reg, &rules, "gpt-4o", &r);
+    AT_OK(!e && !strcmp(r.provider, "openai") && r.entry, "exact name");
+    AT_STREQ(r.upstream_model, "gpt-4o-2024-08-06", "exact → upstream id");
+    e = resolve(p, reg, &rules, "openai/gpt-4o", &r);
+    AT_OK(!e && r.entry && !strcmp(r.entry->name, "gpt-4o"),
+          "provider/model finds the priced entry");
+    e = resolve(p, reg, &rules, "vllm/meta/llama", &r);
+    AT_OK(!e && r.entry && !strcmp(r.upstream_model, "meta/llama"),
+          "provider/upstream-id finds provider/name entry");
+    e = resolve(p, reg, &rules, "vllm/other", &r);
+    AT_OK(!e && !r.entry && !strcmp(r.upstream_model, "other"),
+          "provider/model without entry: unpriced, passed as is");
+    e = resolve(p, reg, &rules, "gpt-4o-mini-x", &r);
+    AT_STREQ(e ? NULL : r.provider, "azure", "longest prefix wins");
+    e = resolve(p, reg, &rules, "gpt-5", &r);
+    AT_STREQ(e ? NULL : r.provider, "openai", "prefix");
+    e = resolve(p, reg, &rules, "claude-x", &r);
+    AT_INTEQ(e ? e->status : 0, 404, "unknown model is 404");
+    AT_STREQ(e ? e->code : NULL, "model_not_found", "unknown model code");
+    AT_STREQ(e ? e->param : NULL, "model", "unknown model param");
+    e = resolve(p, reg, &rules, NULL, &r);
+    AT_INTEQ(e ? e->status : 0, 400, "no model, no default: 400");
+    rules.default_model = "gpt-4o";
+    e = resolve(p, reg, &rules, NULL, &r);
+    AT_OK(!e && !strcmp(r.name, "gpt-4o"), "default model applies");
+    rules.aliases = apr_table_make(p, 2);
+    apr_table_set(rules.aliases, "house", "vllm/llama");
+    e = resolve(p, reg, &rules, "house", &r);
+    AT_OK(!e && !strcmp(r.provider, "vllm"), "per-dir alias");
+    apr_table_set(rules.aliases, "loop", "loop");
+    e = resolve(p, reg, &rules, "loop", &r);
+    AT_INTEQ(e ? e->status : 0, 404, "alias loop ends, unknown");
+    rules.allow = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(rules.allow, const char *) = "gpt-*";
+    e = resolve(p, reg, &rules, "house", &r);
+    AT_INTEQ(e ? e->status : 0, 403, "not allowed → 403");
+    AT_STREQ(e ? e->code : NULL, "model_not_allowed", "403 code");
+    e = resolve(p, reg, &rules, "4o", &r);
+    AT_OK(e == NULL, "allowed through the resolved name");
+    rules.allow = NULL;
+    rules.routes = apr_array_make(p, 1, sizeof(aura_route_rule_t));
+    {
+        aura_route_rule_t *rr = apr_array_push(rules.routes);
+        rr->pattern = "gpt-4o";
+        rr->provider = "azure";
+        rr->upstream = "my-deployment";
+    }
+    e = resolve(p, reg, &rules, "gpt-4o", &r);
+    AT_OK(!e && !strcmp(r.provider, "azure") &&
+              !strcmp(r.upstream_model, "my-deployment") && r.entry,
+          "AuraRoute overrides provider and upstream, keeps prices");
+    e = resolve(p, reg, &rules, "nope/x", &r);
+    AT_INTEQ(e ? e->status : 0, 404, "unknown provider prefix is 404");
+}
+
+static void test_cost(void)
+{
+    aura_price_t price = {2.5, 1.25, 10, 10, 2.5};
+    aura_usage_t u = {1000, 200, 500, 100, 1};
+    aura_cost_t c;
+
+    aura_cost_compute(&price, 1, &u, &c);
+    AT_OK(fabs(c.input - 800 * 2.5e-6) < 1e-15, "input part excludes cached");
+    AT_OK(fabs(c.cached_input - 200 * 1.25e-6) < 1e-15, "cached part");
+    AT_OK(fabs(c.output - 400 * 10e-6) < 1e-15, "output excludes reasoning");
+    AT_OK(fabs(c.reasoning - 100 * 10e-6) < 1e-15, "reasoning part");
+    AT_OK(fabs(c.total - (0.002 + 0.00025 + 0.004 + 0.001)) < 1e-15, "total");
+    aura_cost_compute(&price, 0, &u, &c);
+    AT_OK(!c.known, "unpriced → unknown, not $0");
+    u.cached = 5000;
+    aura_cost_compute(&price, 1, &u, &c);
+    AT_OK(c.input == 0 && fabs(c.cached_input - 1000 * 1.25e-6) < 1e-15,
+          "cached above input is clamped");
+}
+
+static void test_meter(apr_pool_t *p)
+{
+    aura_registry_t *reg = aura_registry_create(p);
+    json_object *res = aura_json_pool(p, json_tokener_parse(
+        "{\"output\":[{\"type\":\"reasoning\",\"summary\":[]},"
+        "{\"type\":\"function_call\",\"name\":\"get_weather\"},"
+        "{\"type\":\"function_call\",\"name\":\"get_weather\"},"
+        "{\"type\":\"function_call\",\"name\":\"get_time\"}],"
+        "\"usage\":{\"input_tokens\":10}}"));
+    aura_usage_t u = {1000, 0, 1000, 50, 1};
+    aura_meter_info_t mi = {0};
+    json_object *aura, *ag, *cost;
+
+    aura_registry_load_json(reg, REG, "test");
+    mi.request_id = "req_1";
+    mi.provider = "openai";
+    mi.model = "gpt-4o";
+    mi.entry = aura_registry_find(reg, "gpt-4o");
+    mi.started = apr_time_now();
+    mi.attempts = 1;
+    aura_meter_apply(res, &u, &mi);
+    aura = aura_json_get(res, "aura");
+    ag = aura_json_get(aura, "agentic");
+    cost = aura_json_get(aura_json_get(res, "usage"), "cost_usd");
+    AT_STREQ(aura_json_string(aura, "request_id"), "req_1", "aura.request_id");
+    AT_STREQ(aura_json_string(aura, "cost_status"), "priced", "cost_status");
+    AT_INTEQ(json_object_get_int(aura_json_get(ag, "tool_calls_count")), 3,
+             "tool_calls_count");
+    AT_INTEQ(json_object_array_length(aura_json_get(ag, "tools_used")), 2,
+             "tools_used is distinct names");
+    AT_OK(json_object_get_boolean(aura_json_get(ag, "requires_action")),
+          "requires_action with client-side calls");
+    AT_OK(json_object_get_boolean(aura_json_get(ag, "has_reasoning")),
+          "has_reasoning");
+    AT_STREQ(json_object_to_json_string(aura_json_get(cost, "total")),
+             "0.0125", "total printed without binary noise");
+    mi.entry = NULL;
+    aura_meter_apply(res, &u, &mi);
+    AT_OK(aura_json_get(aura_json_get(res, "usage"), "cost_usd") == NULL,
+          "unknown price → cost_usd null");
+    AT_STREQ(aura_json_string(aura_json_get(res, "aura"), "cost_status"),
+             "unknown_price", "cost_status unknown_price");
+}
+
+static void test_upstream(apr_pool_t *p)
+{
+    const char *b429 = "{\"error\":{\"message\":\"quota\",\"type\":"
+                       "\"insufficient_quota\",\"param\":null,\"code\":"
+                       "\"insufficient_quota\"}}";
+    const char *b401 = "{\"error\":{\"message\":\"Incorrect API key provided:"
+                       " sk-abc***xyz\",\"code\":\"invalid_api_key\"}}";
+    const char *b400 = "{\"error\":{\"message\":\"bad temp\",\"type\":"
+                       "\"invalid_request_error\",\"param\":\"temperature\","
+                       "\"code\":\"unsupported_value\"}}";
+    aura_error_t *e;
+
+    e = aura_upstream_status_error(p, "openai", 429, b429, strlen(b429), "7");
+    AT_INTEQ(e->status, 429, "429 stays 429");
+    AT_STREQ(e->retry_after, "7", "Retry-After passed on");
+    AT_STREQ(e->code, "insufficient_quota", "upstream code kept");
+    e = aura_upstream_status_error(p, "openai", 401, b401, strlen(b401), NULL);
+    AT_INTEQ(e->status, 502, "401 → 502");
+    AT_STREQ(e->code, "upstream_auth_failed", "401 code");
+    AT_OK(!strstr(e->message, "sk-"), "upstream 401 text (key) not passed on");
+    e = aura_upstream_status_error(p, "openai", 400, b400, strlen(b400), NULL);
+    AT_INTEQ(e->status, 400, "400 passes");
+    AT_STREQ(e->param, "temperature", "upstream param kept");
+    e = aura_upstream_status_error(p, "openai", 500, "<html>", 6, NULL);
+    AT_INTEQ(e->status, 502, "500 → 502");
+    e = aura_upstream_transport_error(p, "x", AURA_HTTP_FIRST_BYTE_TIMEOUT, 0);
+    AT_INTEQ(e->status, 504, "first-byte timeout → 504");
+    AT_STREQ(e->code, "upstream_timeout", "timeout code");
+    e = aura_upstream_transport_error(p, "x", AURA_HTTP_CONNECT_FAILED, "no");
+    AT_STREQ(e->code, "upstream_unreachable", "connect failure code");
+}
+
+int main(void)
+{
+    apr_pool_t *p;
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    test_registry(p);
+    test_resolve(p);
+    test_cost();
+    test_meter(p);
+    test_upstream(p);
+    apr_pool_destroy(p);
+    apr_terminate();
+    return AT_DONE();
+}
