@@ -1,0 +1,47 @@
+/*
+ * mod_aura.c - module declaration and hooks.
+ *
+ *   handler  (mod_aura_handler.c)  transport: body in, upstream out
+ *   filter   (mod_aura_filter.c)   translation and metering of the answer
+ *   config   (mod_aura_config.c)   directives
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+
+#include "mod_aura_private.h"
+
+static int aura_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    const char *err;
+    (void)plog; (void)ptemp;
+
+    aura_http_global_init();
+    if ((err = aura_config_finish(pconf, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aura: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void aura_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(aura_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(aura_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(AURA_TRANSLATE_FILTER, aura_translate_filter,
+                              NULL, AP_FTYPE_RESOURCE);
+}
+
+AP_DECLARE_MODULE(aura) = {
+    STANDARD20_MODULE_STUFF,
+    aura_create_dir_conf,
+    aura_merge_dir_conf,
+    aura_create_srv_conf,
+    aura_merge_srv_conf,
+    aura_cmds,
+    aura_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

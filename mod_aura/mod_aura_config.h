@@ -1,0 +1,58 @@
+/*
+ * mod_aura_config.h - server and per-directory configuration.
+ *
+ * Credentials and upstream endpoints live only in the server config
+ * (RSRC_CONF): a .htaccess author can choose among configured upstreams
+ * but can never point a key at a new host. Routing directives are
+ * per-directory (also .htaccess, AllowOverride FileInfo) and merge the
+ * Apache way: the inner section wins; unset values (sentinels) inherit.
+ */
+#ifndef MOD_AURA_CONFIG_H
+#define MOD_AURA_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include "aura_registry.h"
+#include "aura_adapter.h"
+
+typedef struct aura_provider {
+    const char *name;           /* "openai", "sim", "vllm" ... */
+    const char *kind;           /* "openai" | "openai-compatible" */
+    const char *base_url;       /* without trailing slash */
+    const aura_adapter_t *adapter;  /* default wire API */
+    unsigned flags;             /* AURA_TF_* */
+    const char *key_source;     /* "env:VAR" | "file:/path" | NULL */
+    const char *key;            /* resolved at post_config; never logged */
+} aura_provider_t;
+
+typedef struct aura_srv_conf {
+    apr_hash_t *providers;      /* name → aura_provider_t* */
+    apr_array_header_t *model_files;
+    aura_registry_t *registry;  /* built at post_config */
+    long connect_ms, first_byte_ms, idle_ms, total_ms; /* -1: unset */
+} aura_srv_conf_t;
+
+typedef struct aura_dir_conf {
+    aura_rules_t rules;         /* default model, aliases, allow, routes */
+    int allow_set;
+    apr_off_t max_body;         /* -1: unset */
+} aura_dir_conf_t;
+
+extern module AP_MODULE_DECLARE_DATA aura_module;
+extern const command_rec aura_cmds[];
+
+void *aura_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *aura_merge_srv_conf(apr_pool_t *p, void *base, void *add);
+void *aura_create_dir_conf(apr_pool_t *p, char *dir);
+void *aura_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* post_config: env zero-config, keys, registry. Returns NULL or an error. */
+const char *aura_config_finish(apr_pool_t *p, server_rec *s);
+
+#define AURA_DEFAULT_MAX_BODY (16 * 1024 * 1024)
+#define AURA_DEFAULT_CONNECT_MS 10000
+#define AURA_DEFAULT_FIRST_BYTE_MS 120000
+#define AURA_DEFAULT_IDLE_MS 120000
+#define AURA_DEFAULT_TOTAL_MS 600000
+
+#endif /* MOD_AURA_CONFIG_H */

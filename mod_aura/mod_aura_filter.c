@@ -1,0 +1,195 @@
+/*
+ * mod_aura_filter.c - AURA_TRANSLATE, the output filter that turns a
+ * provider's bytes into the client's answer.
+ *
+ * Upstream bytes arrive as data buckets in any split. They are fed to the
+ * provider's decoder, which drives the response builder; the builder emits
+ * complete Open Responses events to the sink below, which frames each one
+ * as SSE and passes it on with a FLUSH at once (streams are never
+ * buffered). A non-streaming answer is one JSON document, written at EOS.
+ * Metering (cost, `aura`) runs in the builder's finalize hook, so a live
+ * stream and a JSON body are enriched by the same code.
+ */
+#include <string.h>
+#include <httpd.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include "mod_aura_private.h"
+
+APLOG_USE_MODULE(aura);
+
+static apr_status_t pass_now(aura_exchange_t *ex)
+{
+    ap_filter_t *f = ex->filter;
+    apr_time_t t0 = apr_time_now();
+    apr_status_t rv;
+
+    rv = ap_pass_brigade(f->next, ex->out_bb);
+    apr_brigade_cleanup(ex->out_bb);
+    ex->passing_time += apr_time_now() - t0;
+    if (rv != APR_SUCCESS || f->c->aborted)
+        ex->client_gone = 1;
+    return ex->client_gone ? APR_ECONNABORTED : APR_SUCCESS;
+}
+
+static apr_status_t write_flush(aura_exchange_t *ex, const char *s,
+                                apr_size_t n)
+{
+    apr_bucket_alloc_t *ba = ex->filter->c->bucket_alloc;
+    /* A heap copy: the event text lives only for this call. */
+    APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_heap_create(s, n, NULL, ba));
+    APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_flush_create(ba));
+    return pass_now(ex);
+}
+
+/* The builder's sink: one complete event → one SSE frame → the client. */
+static apr_status_t sse_sink(void *baton, const char *type, json_object *ev)
+{
+    aura_exchange_t *ex = baton;
+    apr_pool_t *scratch;
+    apr_size_t n;
+    const char *frame;
+    apr_status_t rv;
+
+    if (ex->client_gone)
+        return APR_ECONNABORTED;
+    apr_pool_create(&scratch, ex->r->pool);
+    frame = aura_sse_frame(scratch, type, ev, &n);
+    rv = write_flush(ex, frame, n);
+    apr_pool_destroy(scratch);
+    return rv;
+}
+
+static void on_finalize(void *baton, aura_rb_t *rb, json_object *resource)
+{
+    aura_exchange_t *ex = baton;
+    ex->meter.overhead_us = aura_overhead_now(ex);
+    aura_meter_apply(resource, aura_rb_get_usage(rb), &ex->meter);
+}
+
+void aura_filter_attach(aura_exchange_t *ex)
+{
+    request_rec *r = ex->r;
+
+    r->status = HTTP_OK;
+    if (ex->stream) {
+        ap_set_content_type(r, "text/event-stream");
+        apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
+        /* Ask intermediaries (nginx, mod_deflate users) not to buffer. */
+        apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+        aura_rb_set_sink(ex->rb, sse_sink, ex);
+    }
+    else {
+        ap_set_content_type(r, "application/json");
+    }
+    aura_rb_set_finalize(ex->rb, on_finalize, ex);
+    ex->filter = ap_add_output_filter(AURA_TRANSLATE_FILTER, ex, r,
+                                      r->connection);
+    ex->out_bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+}
+
+/* A failed non-streaming answer is an HTTP error, not a 200 with a
+ * failed resource: clients check the status first. */
+static aura_error_t *failure_of(aura_exchange_t *ex)
+{
+    json_object *res = aura_rb_resource(ex->rb);
+    json_object *err = aura_json_get(res, "error");
+    const char *code = aura_json_string(err, "code");
+    int status = ex->upstream_error ? ex->upstream_error->status : 502;
+
+    return aura_error_make(ex->r->pool, status, "server_error",
+                           code ? code : "upstream_error", NULL, "%s",
+                           aura_json_string(err, "message")
+                               ? aura_json_string(err, "message")
+                               : "The provider's answer could not be used.");
+}
+
+static apr_status_t write_json(aura_exchange_t *ex)
+{
+    request_rec *r = ex->r;
+    json_object *doc;
+    const char *text;
+    apr_size_t n;
+
+    if (aura_rb_failed(ex->rb)) {
+        aura_error_t *e = failure_of(ex);
+        r->status = e->status;
+        AURA_LOG(ex, APLOG_WARNING, "%d %s: %s", e->status, e->code,
+                 e->message);
+        doc = aura_json_pool(r->pool, aura_error_json(e));
+    }
+    else {
+        doc = aura_rb_resource(ex->rb);
+    }
+    text = aura_json_str(r->pool, doc, &n);
+    ap_set_content_length(r, (apr_off_t)n);
+    APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_pool_create(
+                                text, n, r->pool, r->connection->bucket_alloc));
+    return APR_SUCCESS;
+}
+
+/* Upstream EOF: end the response exactly once, whatever happened. */
+static apr_status_t at_eos(aura_exchange_t *ex)
+{
+    static const char done[] = "data: [DONE]\n\n";
+
+    if (ex->upstream_error && !aura_rb_ended(ex->rb))
+        aura_rb_fail(ex->rb, ex->upstream_error);
+    if (!aura_rb_ended(ex->rb))
+        aura_decoder_end(ex->dec);
+    if (!ex->stream)
+        return write_json(ex);
+    if (ex->client_gone)
+        return APR_ECONNABORTED;
+    APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_immortal_create(
+                                done, sizeof(done) - 1,
+                                ex->filter->c->bucket_alloc));
+    return APR_SUCCESS;
+}
+
+static apr_status_t feed(aura_exchange_t *ex, apr_bucket *b)
+{
+    const char *data;
+    apr_size_t n;
+    apr_status_t rv = apr_bucket_read(b, &data, &n, APR_BLOCK_READ);
+
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (ex->stream)
+        aura_rb_start(ex->rb); /* created + in_progress before any item */
+    return n ? aura_decoder_feed(ex->dec, data, n) : APR_SUCCESS;
+}
+
+apr_status_t aura_translate_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    aura_exchange_t *ex = f->ctx;
+    apr_status_t rv = APR_SUCCESS;
+    apr_bucket *b;
+    int eos = 0;
+
+    ex->filter_entered = apr_time_now();
+    ex->passing_time = 0;
+    while (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {
+        b = APR_BRIGADE_FIRST(bb);
+        if (APR_BUCKET_IS_EOS(b)) {
+            rv = at_eos(ex);
+            eos = 1;
+        }
+        else if (!APR_BUCKET_IS_METADATA(b)) {
+            rv = feed(ex, b);
+        }
+        apr_bucket_delete(b);
+    }
+    apr_brigade_cleanup(bb);
+    ex->filter_time += apr_time_now() - ex->filter_entered - ex->passing_time;
+    ex->filter_entered = 0;
+    if (eos && rv == APR_SUCCESS) {
+        APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_eos_create(
+                                    f->c->bucket_alloc));
+        rv = ap_pass_brigade(f->next, ex->out_bb);
+        apr_brigade_cleanup(ex->out_bb);
+    }
+    return rv;
+}
