@@ -1,0 +1,72 @@
+/*
+ * aura_decoder.h - private: the common part of provider response decoders.
+ *
+ * A decoder is this struct embedded first in a provider-specific struct.
+ * aura_dec_init() wires the generic feed/end for the mode:
+ *   stream: bytes -> SSE parser -> on_event (one complete event at a time);
+ *           EOF -> on_eof (the provider decides whether the stream ended
+ *           properly).
+ *   body:   bytes -> incremental json_tokener (no second copy of the body);
+ *           EOF -> on_body with the parsed document.
+ * Decoders talk only to the response builder (aura_rb_*).
+ */
+#ifndef AURA_DECODER_H
+#define AURA_DECODER_H
+
+#include "aura_adapter.h"
+#include "aura_sse.h"
+
+/* A non-streaming upstream body larger than this is refused. */
+#define AURA_DEC_MAX_BODY (64 * 1024 * 1024)
+
+struct aura_decoder {
+    /* the vtable behind aura_decoder_feed / aura_decoder_end */
+    apr_status_t (*feed)(aura_decoder_t *d, const char *buf, apr_size_t len);
+    apr_status_t (*end)(aura_decoder_t *d);
+    /* provider hooks */
+    apr_status_t (*on_event)(aura_decoder_t *d, const char *event,
+                             const char *data, apr_size_t len);
+    apr_status_t (*on_eof)(aura_decoder_t *d);
+    apr_status_t (*on_body)(aura_decoder_t *d, json_object *doc);
+
+    apr_pool_t *pool;
+    aura_rb_t *rb;
+    int stream;
+    apr_status_t rv;            /* first sink failure (client gone); sticky */
+    aura_sse_t *sse;            /* stream mode */
+    json_tokener *tok;          /* body mode; stream mode: per event */
+    json_object *doc;           /* body mode: the parsed document */
+    apr_size_t body_len;
+    int body_bad;               /* body mode: not JSON */
+    int at_eof;                 /* stream mode: flushing the last event */
+};
+
+/* Sets up the common part (d is the first member of the provider struct). */
+void aura_dec_init(aura_decoder_t *d, apr_pool_t *p, aura_rb_t *rb,
+                   int stream);
+
+/* Records the first failed builder status; returns it. Decoders keep going
+ * after a sink failure so the builder's resource stays whole for metering. */
+apr_status_t aura_dec_st(aura_decoder_t *d, apr_status_t rv);
+
+/* Ends the response as failed: error type server_error, `code`, message. */
+apr_status_t aura_dec_fail(aura_decoder_t *d, const char *code,
+                           const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fails with the upstream's own error object ({"message","code",..} or a
+ * plain string) as code `code` (e.g. "upstream_error"). */
+apr_status_t aura_dec_fail_upstream(aura_decoder_t *d, const char *code,
+                                    json_object *err);
+
+/* Parses one event's data as a JSON object; NULL (and the response failed
+ * with upstream_bad_response) when it is not. The caller puts the result:
+ * binding every event to the request pool would grow it for the whole
+ * stream. */
+json_object *aura_dec_parse(aura_decoder_t *d, const char *data,
+                            apr_size_t len);
+
+/* Integer member, or def. */
+long aura_dec_long(json_object *o, const char *key, long def);
+
+#endif /* AURA_DECODER_H */

@@ -1,0 +1,950 @@
+/*
+ * aura_stream.c - the response builder (see aura_stream.h).
+ *
+ * One live ResponseResource is kept from the start; items are appended to
+ * its `output` when opened and filled in when closed. Streaming events are
+ * built with json-c on the spot and handed to the sink; the only deep copy
+ * is the in-progress snapshot shared by response.created and
+ * response.in_progress. Text accumulates in heap buffers that double, so a
+ * long answer costs O(n) copies, not O(n^2).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_time.h>
+
+#include "aura_stream.h"
+
+/* ---- growable byte buffer -------------------------------------------- */
+
+typedef struct rb_buf {
+    char *b;
+    apr_size_t n, cap;
+} rb_buf;
+
+static apr_status_t buf_free(void *data)
+{
+    rb_buf *b = data;
+    free(b->b);
+    b->b = NULL;
+    b->n = b->cap = 0;
+    return APR_SUCCESS;
+}
+
+static rb_buf *buf_make(apr_pool_t *p)
+{
+    rb_buf *b = apr_pcalloc(p, sizeof(*b));
+    apr_pool_cleanup_register(p, b, buf_free, apr_pool_cleanup_null);
+    return b;
+}
+
+static void buf_add(rb_buf *b, const char *s, apr_size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        apr_size_t cap = b->cap ? b->cap : 128;
+        char *nb;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        nb = realloc(b->b, cap);
+        if (!nb)
+            abort();               /* as APR does on pool OOM */
+        b->b = nb;
+        b->cap = cap;
+    }
+    memcpy(b->b + b->n, s, n);
+    b->n += n;
+    b->b[b->n] = '\0';
+}
+
+static json_object *buf_json(const rb_buf *b)
+{
+    return json_object_new_string_len(b->n ? b->b : "", (int)b->n);
+}
+
+/* ---- state ----------------------------------------------------------- */
+
+enum { IT_MSG, IT_CALL, IT_REASON };
+enum { PT_TEXT, PT_REFUSAL, PT_REASONING };
+
+typedef struct rb_part {
+    int kind;                   /* PT_* */
+    int done;                   /* its *.done events were emitted */
+    rb_buf *text;
+} rb_part;
+
+typedef struct rb_summary {
+    int src;                    /* the decoder's summary_index */
+    int done;
+    rb_buf *text;
+} rb_summary;
+
+typedef struct rb_item {
+    int type;                   /* IT_* */
+    int idx;                    /* output_index */
+    int closed;
+    const char *id;
+    json_object *jid;           /* shared by every event of the item */
+    json_object *obj;           /* the item inside resource.output */
+    const char *call_id, *name;
+    rb_buf *args;
+    apr_array_header_t *parts;     /* rb_part* (message and reasoning) */
+    apr_array_header_t *summaries; /* rb_summary* (reasoning) */
+    const char *encrypted;
+} rb_item;
+
+struct aura_rb {
+    apr_pool_t *pool;
+    const aura_request_t *req;
+    json_object *res;           /* the live resource (pool-bound) */
+    json_object *output;        /* res.output */
+    apr_array_header_t *items;  /* rb_item* by output_index */
+    aura_event_fn sink;
+    void *sink_baton;
+    aura_finalize_fn fin;
+    void *fin_baton;
+    apr_status_t sink_rv;       /* first sink failure; sticky */
+    long seq;
+    int started, ended, failed;
+    aura_usage_t usage;
+};
+
+/* ---- events ---------------------------------------------------------- */
+
+/* Only called when the sink is live: the number is taken here so that it
+ * comes right after "type", as OpenAI orders its events. */
+static json_object *ev_new(aura_rb_t *rb, const char *type)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "type", json_object_new_string(type));
+    json_object_object_add(e, "sequence_number",
+                           json_object_new_int64(rb->seq++));
+    return e;
+}
+
+/* Numbers the event, hands it to the sink and drops it. Once the sink has
+ * failed (client gone) nothing more is sent; the builder still keeps the
+ * resource whole, for metering. */
+static apr_status_t emit(aura_rb_t *rb, json_object *e)
+{
+    json_object *t = NULL;
+
+    if (rb->sink_rv == APR_SUCCESS) {
+        json_object_object_get_ex(e, "type", &t);
+        rb->sink_rv = rb->sink(rb->sink_baton, json_object_get_string(t), e);
+    }
+    json_object_put(e);
+    return rb->sink_rv;
+}
+
+static int live(const aura_rb_t *rb)
+{
+    return rb->sink && rb->sink_rv == APR_SUCCESS;
+}
+
+/* {"type", "item_id", "output_index"} common head of item events. */
+static json_object *ev_item(aura_rb_t *rb, const char *type, rb_item *it)
+{
+    json_object *e = ev_new(rb, type);
+    json_object_object_add(e, "item_id", json_object_get(it->jid));
+    json_object_object_add(e, "output_index", json_object_new_int(it->idx));
+    return e;
+}
+
+static json_object *part_json(int kind, json_object *text)
+{
+    json_object *p = json_object_new_object();
+    switch (kind) {
+    case PT_TEXT:
+        json_object_object_add(p, "type", json_object_new_string("output_text"));
+        json_object_object_add(p, "text", text);
+        json_object_object_add(p, "annotations", json_object_new_array());
+        break;
+    case PT_REFUSAL:
+        json_object_object_add(p, "type", json_object_new_string("refusal"));
+        json_object_object_add(p, "refusal", text);
+        break;
+    default:
+        json_object_object_add(p, "type",
+                               json_object_new_string("reasoning_text"));
+        json_object_object_add(p, "text", text);
+        break;
+    }
+    return p;
+}
+
+static json_object *summary_json(json_object *text)
+{
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "type", json_object_new_string("summary_text"));
+    json_object_object_add(p, "text", text);
+    return p;
+}
+
+/* ---- the resource ---------------------------------------------------- */
+
+static json_object *str_or_null(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *num_or(double v, double def)
+{
+    return json_object_new_double(isnan(v) ? def : v);
+}
+
+static json_object *int_or_null(long v)
+{
+    return v == AURA_UNSET ? NULL : json_object_new_int64(v);
+}
+
+/* Shares a request value (refcount) or returns NULL. */
+static json_object *share(json_object *v)
+{
+    return v ? json_object_get(v) : NULL;
+}
+
+static json_object *tools_json(json_object *tools)
+{
+    json_object *a = json_object_new_array();
+    size_t i, n = tools ? json_object_array_length(tools) : 0;
+
+    for (i = 0; i < n; i++) {
+        json_object *t = json_object_array_get_idx(tools, i);
+        json_object *o = json_object_new_object();
+        json_object *strict = aura_json_get(t, "strict");
+
+        json_object_object_add(o, "type", json_object_new_string("function"));
+        json_object_object_add(o, "name",
+                               str_or_null(aura_json_string(t, "name")));
+        json_object_object_add(o, "description",
+                               str_or_null(aura_json_string(t, "description")));
+        json_object_object_add(o, "parameters",
+                               share(aura_json_get(t, "parameters")));
+        json_object_object_add(o, "strict", share(strict));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
+/* The spec's ResponseResource.text accepts only `schema: null` for
+ * json_schema, so the schema itself is never echoed. */
+static json_object *text_json(json_object *text)
+{
+    json_object *o = json_object_new_object();
+    json_object *fmt = json_object_new_object();
+    json_object *in = aura_json_get(text, "format");
+    const char *type = aura_json_string(in, "type");
+    json_object *verb = aura_json_get(text, "verbosity");
+
+    if (!type)
+        type = "text";
+    json_object_object_add(fmt, "type", json_object_new_string(type));
+    if (!strcmp(type, "json_schema")) {
+        json_object *strict = aura_json_get(in, "strict");
+        json_object_object_add(fmt, "name",
+                               str_or_null(aura_json_string(in, "name")));
+        json_object_object_add(fmt, "description",
+                               str_or_null(aura_json_string(in, "description")));
+        json_object_object_add(fmt, "schema", NULL);
+        json_object_object_add(fmt, "strict", json_object_new_boolean(
+            strict && json_object_get_boolean(strict)));
+    }
+    json_object_object_add(o, "format", fmt);
+    if (verb)
+        json_object_object_add(o, "verbosity", share(verb));
+    return o;
+}
+
+static json_object *reasoning_json(json_object *r)
+{
+    json_object *o;
+    if (!r)
+        return NULL;
+    o = json_object_new_object();
+    json_object_object_add(o, "effort", share(aura_json_get(r, "effort")));
+    json_object_object_add(o, "summary", share(aura_json_get(r, "summary")));
+    return o;
+}
+
+static json_object *resource_new(const aura_request_t *req, const char *id,
+                                 const char *model)
+{
+    json_object *r = json_object_new_object();
+    int ptc = req->parallel_tool_calls;
+
+#define ADD(k, v) json_object_object_add(r, (k), (v))
+    ADD("id", json_object_new_string(id));
+    ADD("object", json_object_new_string("response"));
+    ADD("created_at", json_object_new_int64(apr_time_sec(apr_time_now())));
+    ADD("completed_at", NULL);
+    ADD("status", json_object_new_string("in_progress"));
+    ADD("incomplete_details", NULL);
+    ADD("model", json_object_new_string(model ? model :
+                                        req->model ? req->model : ""));
+    ADD("previous_response_id", str_or_null(req->previous_response_id));
+    ADD("instructions", str_or_null(req->instructions));
+    ADD("output", json_object_new_array());
+    ADD("error", NULL);
+    ADD("tools", tools_json(req->tools));
+    ADD("tool_choice", req->tool_choice ? share(req->tool_choice)
+                                        : json_object_new_string("auto"));
+    ADD("truncation", json_object_new_string(req->truncation ? req->truncation
+                                                            : "disabled"));
+    ADD("parallel_tool_calls", json_object_new_boolean(ptc != 0));
+    ADD("text", text_json(req->text));
+    ADD("top_p", num_or(req->top_p, 1.0));
+    ADD("temperature", num_or(req->temperature, 1.0));
+    ADD("presence_penalty", num_or(req->presence_penalty, 0.0));
+    ADD("frequency_penalty", num_or(req->frequency_penalty, 0.0));
+    ADD("top_logprobs", json_object_new_int64(
+        req->top_logprobs == AURA_UNSET ? 0 : req->top_logprobs));
+    ADD("reasoning", reasoning_json(req->reasoning));
+    ADD("usage", NULL);
+    ADD("max_output_tokens", int_or_null(req->max_output_tokens));
+    ADD("max_tool_calls", int_or_null(req->max_tool_calls));
+    ADD("store", json_object_new_boolean(req->store == 1));
+    ADD("background", json_object_new_boolean(0));
+    ADD("service_tier", json_object_new_string(req->service_tier ?
+                                               req->service_tier : "default"));
+    ADD("metadata", req->metadata ? share(req->metadata)
+                                  : json_object_new_object());
+    ADD("safety_identifier", str_or_null(req->safety_identifier));
+    ADD("prompt_cache_key", str_or_null(req->prompt_cache_key));
+#undef ADD
+    return r;
+}
+
+aura_rb_t *aura_rb_create(apr_pool_t *p, const aura_request_t *req,
+                          const char *response_id, const char *model)
+{
+    aura_rb_t *rb = apr_pcalloc(p, sizeof(*rb));
+
+    rb->pool = p;
+    rb->req = req;
+    rb->res = aura_json_pool(p, resource_new(req, response_id ? response_id
+                                    : aura_make_id(p, "resp_"), model));
+    json_object_object_get_ex(rb->res, "output", &rb->output);
+    rb->items = apr_array_make(p, 4, sizeof(rb_item *));
+    return rb;
+}
+
+void aura_rb_set_sink(aura_rb_t *rb, aura_event_fn fn, void *baton)
+{
+    rb->sink = fn;
+    rb->sink_baton = baton;
+}
+
+void aura_rb_set_finalize(aura_rb_t *rb, aura_finalize_fn fn, void *baton)
+{
+    rb->fin = fn;
+    rb->fin_baton = baton;
+}
+
+/* response.created and response.in_progress share one snapshot: the live
+ * resource changes as items arrive, the events must not. */
+apr_status_t aura_rb_start(aura_rb_t *rb)
+{
+    json_object *snap = NULL, *e;
+    apr_status_t rv;
+
+    if (rb->started)
+        return rb->sink_rv;
+    rb->started = 1;
+    if (!live(rb))
+        return rb->sink_rv;
+    if (json_object_deep_copy(rb->res, &snap, NULL) != 0)
+        return APR_ENOMEM;
+    e = ev_new(rb, "response.created");
+    json_object_object_add(e, "response", json_object_get(snap));
+    if ((rv = emit(rb, e)) == APR_SUCCESS) {
+        e = ev_new(rb, "response.in_progress");
+        json_object_object_add(e, "response", json_object_get(snap));
+        rv = emit(rb, e);
+    }
+    json_object_put(snap);
+    return rv;
+}
+
+/* ---- items ------------------------------------------------------------ */
+
+static rb_item *item_get(aura_rb_t *rb, int idx)
+{
+    if (idx < 0 || idx >= rb->items->nelts)
+        return NULL;
+    return APR_ARRAY_IDX(rb->items, idx, rb_item *);
+}
+
+/* The item as output_item.added shows it: in progress, zero values. */
+static json_object *item_zero(const rb_item *it)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_get(it->jid));
+    switch (it->type) {
+    case IT_MSG:
+        json_object_object_add(o, "type", json_object_new_string("message"));
+        json_object_object_add(o, "status",
+                               json_object_new_string("in_progress"));
+        json_object_object_add(o, "role", json_object_new_string("assistant"));
+        json_object_object_add(o, "content", json_object_new_array());
+        break;
+    case IT_CALL:
+        json_object_object_add(o, "type",
+                               json_object_new_string("function_call"));
+        json_object_object_add(o, "status",
+                               json_object_new_string("in_progress"));
+        json_object_object_add(o, "call_id",
+                               json_object_new_string(it->call_id));
+        json_object_object_add(o, "name", json_object_new_string(it->name));
+        json_object_object_add(o, "arguments", json_object_new_string(""));
+        break;
+    default:                        /* reasoning has no status field */
+        json_object_object_add(o, "type", json_object_new_string("reasoning"));
+        json_object_object_add(o, "summary", json_object_new_array());
+        break;
+    }
+    return o;
+}
+
+static apr_status_t item_open(aura_rb_t *rb, int type, const char *id,
+                              const char *call_id, const char *name, int *idx)
+{
+    static const char *const prefix[] = { "msg_", "fc_", "rs_" };
+    rb_item *it = apr_pcalloc(rb->pool, sizeof(*it));
+    json_object *e;
+    apr_status_t rv;
+
+    if (idx)
+        *idx = -1;
+    if (rb->ended)                  /* too late: deltas to -1 are no-ops */
+        return APR_SUCCESS;
+    rv = aura_rb_start(rb);
+    it->type = type;
+    it->idx = rb->items->nelts;
+    it->id = (id && *id) ? apr_pstrdup(rb->pool, id)
+                         : aura_make_id(rb->pool, prefix[type]);
+    it->jid = aura_json_pool(rb->pool, json_object_new_string(it->id));
+    it->call_id = call_id ? apr_pstrdup(rb->pool, call_id) : "";
+    it->name = name ? apr_pstrdup(rb->pool, name) : "";
+    it->args = buf_make(rb->pool);
+    it->parts = apr_array_make(rb->pool, 1, sizeof(rb_part *));
+    it->summaries = apr_array_make(rb->pool, 1, sizeof(rb_summary *));
+    it->obj = item_zero(it);
+    json_object_array_add(rb->output, it->obj);
+    APR_ARRAY_PUSH(rb->items, rb_item *) = it;
+    if (idx)
+        *idx = it->idx;
+    if (rv != APR_SUCCESS || !live(rb))
+        return rv != APR_SUCCESS ? rv : rb->sink_rv;
+    e = ev_new(rb, "response.output_item.added");
+    json_object_object_add(e, "output_index", json_object_new_int(it->idx));
+    json_object_object_add(e, "item", item_zero(it));
+    return emit(rb, e);
+}
+
+apr_status_t aura_rb_open_message(aura_rb_t *rb, const char *id, int *idx)
+{
+    return item_open(rb, IT_MSG, id, NULL, NULL, idx);
+}
+
+apr_status_t aura_rb_open_call(aura_rb_t *rb, const char *id,
+                               const char *call_id, const char *name,
+                               int *idx)
+{
+    /* call_id is required and must be non-empty for the client to answer
+     * the call; a provider that sends none gets one made up. */
+    if (!call_id || !*call_id)
+        call_id = aura_make_id(rb->pool, "call_");
+    return item_open(rb, IT_CALL, id, call_id, name, idx);
+}
+
+apr_status_t aura_rb_open_reasoning(aura_rb_t *rb, const char *id, int *idx)
+{
+    return item_open(rb, IT_REASON, id, NULL, NULL, idx);
+}
+
+/* ---- content parts --------------------------------------------------- */
+
+static const char *delta_type(int kind)
+{
+    return kind == PT_TEXT ? "response.output_text.delta"
+         : kind == PT_REFUSAL ? "response.refusal.delta"
+         : "response.reasoning.delta";
+}
+
+static apr_status_t part_done(aura_rb_t *rb, rb_item *it, int ci, rb_part *pt)
+{
+    json_object *e;
+    apr_status_t rv;
+
+    pt->done = 1;
+    if (!live(rb))
+        return rb->sink_rv;
+    e = ev_item(rb, pt->kind == PT_TEXT ? "response.output_text.done"
+                : pt->kind == PT_REFUSAL ? "response.refusal.done"
+                : "response.reasoning.done", it);
+    json_object_object_add(e, "content_index", json_object_new_int(ci));
+    json_object_object_add(e, pt->kind == PT_REFUSAL ? "refusal" : "text",
+                           buf_json(pt->text));
+    if (pt->kind == PT_TEXT)
+        json_object_object_add(e, "logprobs", json_object_new_array());
+    if ((rv = emit(rb, e)) != APR_SUCCESS)
+        return rv;
+    e = ev_item(rb, "response.content_part.done", it);
+    json_object_object_add(e, "content_index", json_object_new_int(ci));
+    json_object_object_add(e, "part", part_json(pt->kind, buf_json(pt->text)));
+    return emit(rb, e);
+}
+
+/* The open part of `kind`, or a new one. Parts are sequential: a part of
+ * another kind that is still open is finished first, as OpenAI does. */
+static apr_status_t part_get(aura_rb_t *rb, rb_item *it, int kind,
+                             rb_part **out, int *ci)
+{
+    int n = it->parts->nelts;
+    rb_part *last = n ? APR_ARRAY_IDX(it->parts, n - 1, rb_part *) : NULL;
+    json_object *e;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (last && last->kind == kind && (!last->done || it->closed)) {
+        *out = last;
+        *ci = n - 1;
+        return APR_SUCCESS;
+    }
+    if (last && !last->done)
+        rv = part_done(rb, it, n - 1, last);  /* on failure: state stays whole */
+    *out = apr_pcalloc(rb->pool, sizeof(rb_part));
+    (*out)->kind = kind;
+    (*out)->text = buf_make(rb->pool);
+    (*out)->done = it->closed;
+    APR_ARRAY_PUSH(it->parts, rb_part *) = *out;
+    *ci = n;
+    if (rv != APR_SUCCESS || it->closed || !live(rb))
+        return rv != APR_SUCCESS ? rv : rb->sink_rv;
+    e = ev_item(rb, "response.content_part.added", it);
+    json_object_object_add(e, "content_index", json_object_new_int(n));
+    json_object_object_add(e, "part",
+                           part_json(kind, json_object_new_string("")));
+    return emit(rb, e);
+}
+
+static void item_refresh(rb_item *it, const char *status);
+
+/* A delta for an item that was already closed (a provider sending a late
+ * fragment) is not lost: it lands in the final item, without events. */
+static apr_status_t part_delta(aura_rb_t *rb, int idx, int kind,
+                               const char *s, apr_size_t n)
+{
+    rb_item *it = item_get(rb, idx);
+    rb_part *pt;
+    json_object *e;
+    apr_status_t rv;
+    int ci;
+
+    if (!it || !n || rb->ended)
+        return rb->sink_rv;
+    rv = part_get(rb, it, kind, &pt, &ci);
+    buf_add(pt->text, s, n);
+    if (it->closed) {
+        item_refresh(it, NULL);
+        return rv;
+    }
+    if (rv != APR_SUCCESS || !live(rb))
+        return rv != APR_SUCCESS ? rv : rb->sink_rv;
+    e = ev_item(rb, delta_type(kind), it);
+    json_object_object_add(e, "content_index", json_object_new_int(ci));
+    json_object_object_add(e, "delta", json_object_new_string_len(s, (int)n));
+    if (kind == PT_TEXT)
+        json_object_object_add(e, "logprobs", json_object_new_array());
+    return emit(rb, e);
+}
+
+apr_status_t aura_rb_text_delta(aura_rb_t *rb, int idx, const char *s,
+                                apr_size_t n)
+{
+    return part_delta(rb, idx, PT_TEXT, s, n);
+}
+
+apr_status_t aura_rb_refusal_delta(aura_rb_t *rb, int idx, const char *s,
+                                   apr_size_t n)
+{
+    return part_delta(rb, idx, PT_REFUSAL, s, n);
+}
+
+apr_status_t aura_rb_reasoning_delta(aura_rb_t *rb, int idx, const char *s,
+                                     apr_size_t n)
+{
+    return part_delta(rb, idx, PT_REASONING, s, n);
+}
+
+apr_status_t aura_rb_call_args_delta(aura_rb_t *rb, int idx, const char *s,
+                                     apr_size_t n)
+{
+    rb_item *it = item_get(rb, idx);
+    json_object *e;
+
+    if (!it || it->type != IT_CALL || !n || rb->ended)
+        return rb->sink_rv;
+    buf_add(it->args, s, n);
+    if (it->closed) {
+        item_refresh(it, NULL);
+        return rb->sink_rv;
+    }
+    if (!live(rb))
+        return rb->sink_rv;
+    e = ev_item(rb, "response.function_call_arguments.delta", it);
+    json_object_object_add(e, "delta", json_object_new_string_len(s, (int)n));
+    return emit(rb, e);
+}
+
+/* ---- reasoning summaries --------------------------------------------- */
+
+static apr_status_t summary_done(aura_rb_t *rb, rb_item *it, int si,
+                                 rb_summary *sm)
+{
+    json_object *e;
+    apr_status_t rv;
+
+    sm->done = 1;
+    if (!live(rb))
+        return rb->sink_rv;
+    e = ev_item(rb, "response.reasoning_summary_text.done", it);
+    json_object_object_add(e, "summary_index", json_object_new_int(si));
+    json_object_object_add(e, "text", buf_json(sm->text));
+    if ((rv = emit(rb, e)) != APR_SUCCESS)
+        return rv;
+    e = ev_item(rb, "response.reasoning_summary_part.done", it);
+    json_object_object_add(e, "summary_index", json_object_new_int(si));
+    json_object_object_add(e, "part", summary_json(buf_json(sm->text)));
+    return emit(rb, e);
+}
+
+/* Summary parts are numbered by position; the decoder's index only says
+ * which one a delta belongs to (gaps in it do not leave holes). */
+static apr_status_t summary_get(aura_rb_t *rb, rb_item *it, int src,
+                                rb_summary **out, int *si)
+{
+    int i, n = it->summaries->nelts;
+    json_object *e;
+    apr_status_t rv = APR_SUCCESS;
+
+    for (i = 0; i < n; i++) {
+        rb_summary *sm = APR_ARRAY_IDX(it->summaries, i, rb_summary *);
+        if (sm->src == src) {
+            *out = sm;
+            *si = i;
+            return APR_SUCCESS;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        rb_summary *sm = APR_ARRAY_IDX(it->summaries, i, rb_summary *);
+        if (!sm->done && (rv = summary_done(rb, it, i, sm)))
+            break;
+    }
+    *out = apr_pcalloc(rb->pool, sizeof(rb_summary));
+    (*out)->src = src;
+    (*out)->text = buf_make(rb->pool);
+    (*out)->done = it->closed;
+    APR_ARRAY_PUSH(it->summaries, rb_summary *) = *out;
+    *si = n;
+    if (rv != APR_SUCCESS || it->closed || !live(rb))
+        return rv != APR_SUCCESS ? rv : rb->sink_rv;
+    e = ev_item(rb, "response.reasoning_summary_part.added", it);
+    json_object_object_add(e, "summary_index", json_object_new_int(n));
+    json_object_object_add(e, "part", summary_json(json_object_new_string("")));
+    return emit(rb, e);
+}
+
+apr_status_t aura_rb_reasoning_summary_delta(aura_rb_t *rb, int idx,
+                                             int summary_index,
+                                             const char *s, apr_size_t n)
+{
+    rb_item *it = item_get(rb, idx);
+    rb_summary *sm;
+    json_object *e;
+    apr_status_t rv;
+    int si;
+
+    if (!it || it->type != IT_REASON || !n || rb->ended)
+        return rb->sink_rv;
+    rv = summary_get(rb, it, summary_index, &sm, &si);
+    buf_add(sm->text, s, n);
+    if (it->closed) {
+        item_refresh(it, NULL);
+        return rv;
+    }
+    if (rv != APR_SUCCESS || !live(rb))
+        return rv != APR_SUCCESS ? rv : rb->sink_rv;
+    e = ev_item(rb, "response.reasoning_summary_text.delta", it);
+    json_object_object_add(e, "summary_index", json_object_new_int(si));
+    json_object_object_add(e, "delta", json_object_new_string_len(s, (int)n));
+    return emit(rb, e);
+}
+
+apr_status_t aura_rb_reasoning_encrypted(aura_rb_t *rb, int idx,
+                                         const char *enc)
+{
+    rb_item *it = item_get(rb, idx);
+
+    if (!it || it->type != IT_REASON || !enc || rb->ended)
+        return rb->sink_rv;
+    it->encrypted = apr_pstrdup(rb->pool, enc);
+    if (it->closed)
+        item_refresh(it, NULL);
+    return rb->sink_rv;
+}
+
+/* ---- closing ---------------------------------------------------------- */
+
+static json_object *parts_json(rb_item *it, int kind_mask)
+{
+    json_object *a = json_object_new_array();
+    int i;
+    for (i = 0; i < it->parts->nelts; i++) {
+        rb_part *pt = APR_ARRAY_IDX(it->parts, i, rb_part *);
+        if (kind_mask & (1 << pt->kind))
+            json_object_array_add(a, part_json(pt->kind, buf_json(pt->text)));
+    }
+    return a;
+}
+
+/* Writes the accumulated content into the item inside resource.output.
+ * status NULL keeps the current one. */
+static void item_refresh(rb_item *it, const char *status)
+{
+    json_object *o = it->obj;
+    int i;
+
+    if (status && it->type != IT_REASON)
+        json_object_object_add(o, "status", json_object_new_string(status));
+    if (it->type == IT_MSG) {
+        json_object_object_add(o, "content", parts_json(it, 1 << PT_TEXT |
+                                                        1 << PT_REFUSAL));
+    }
+    else if (it->type == IT_CALL) {
+        /* Providers stream a parameterless call as no fragments at all;
+         * "" is not valid JSON for the client to parse, "{}" is what the
+         * call means. */
+        json_object_object_add(o, "arguments", it->args->n
+                               ? buf_json(it->args)
+                               : json_object_new_string("{}"));
+    }
+    else {
+        json_object *sum = json_object_new_array();
+        for (i = 0; i < it->summaries->nelts; i++) {
+            rb_summary *sm = APR_ARRAY_IDX(it->summaries, i, rb_summary *);
+            json_object_array_add(sum, summary_json(buf_json(sm->text)));
+        }
+        json_object_object_add(o, "summary", sum);
+        if (it->parts->nelts)
+            json_object_object_add(o, "content",
+                                   parts_json(it, 1 << PT_REASONING));
+        if (it->encrypted)
+            json_object_object_add(o, "encrypted_content",
+                                   json_object_new_string(it->encrypted));
+    }
+}
+
+/* Pending *.done events, the final item, output_item.done. */
+static apr_status_t item_close(aura_rb_t *rb, rb_item *it, const char *status)
+{
+    apr_status_t rv = APR_SUCCESS;
+    json_object *e;
+    int i;
+
+    if (it->closed)
+        return rb->sink_rv;
+    for (i = 0; i < it->parts->nelts && rv == APR_SUCCESS; i++) {
+        rb_part *pt = APR_ARRAY_IDX(it->parts, i, rb_part *);
+        if (!pt->done)
+            rv = part_done(rb, it, i, pt);
+    }
+    for (i = 0; i < it->summaries->nelts && rv == APR_SUCCESS; i++) {
+        rb_summary *sm = APR_ARRAY_IDX(it->summaries, i, rb_summary *);
+        if (!sm->done)
+            rv = summary_done(rb, it, i, sm);
+    }
+    it->closed = 1;
+    item_refresh(it, status);
+    if (rv != APR_SUCCESS || !live(rb))
+        return rv != APR_SUCCESS ? rv : rb->sink_rv;
+    if (it->type == IT_CALL) {
+        json_object *args = NULL;
+        json_object_object_get_ex(it->obj, "arguments", &args);
+        e = ev_item(rb, "response.function_call_arguments.done", it);
+        json_object_object_add(e, "arguments", json_object_get(args));
+        if ((rv = emit(rb, e)) != APR_SUCCESS)
+            return rv;
+    }
+    e = ev_new(rb, "response.output_item.done");
+    json_object_object_add(e, "output_index", json_object_new_int(it->idx));
+    json_object_object_add(e, "item", json_object_get(it->obj));
+    return emit(rb, e);
+}
+
+apr_status_t aura_rb_close(aura_rb_t *rb, int idx)
+{
+    rb_item *it = item_get(rb, idx);
+    if (!it || rb->ended)
+        return rb->sink_rv;
+    return item_close(rb, it, "completed");
+}
+
+/* ---- usage and the end ------------------------------------------------ */
+
+void aura_rb_usage(aura_rb_t *rb, const aura_usage_t *u)
+{
+    if (!u)
+        return;
+    if (u->input > 0)
+        rb->usage.input = u->input;
+    if (u->cached > 0)
+        rb->usage.cached = u->cached;
+    if (u->output > 0)
+        rb->usage.output = u->output;
+    if (u->reasoning > 0)
+        rb->usage.reasoning = u->reasoning;
+    rb->usage.present = 1;
+}
+
+static json_object *usage_json(const aura_usage_t *u)
+{
+    json_object *o = json_object_new_object();
+    json_object *in = json_object_new_object();
+    json_object *out = json_object_new_object();
+
+    json_object_object_add(o, "input_tokens", json_object_new_int64(u->input));
+    json_object_object_add(in, "cached_tokens", json_object_new_int64(u->cached));
+    json_object_object_add(o, "input_tokens_details", in);
+    json_object_object_add(o, "output_tokens", json_object_new_int64(u->output));
+    json_object_object_add(out, "reasoning_tokens",
+                           json_object_new_int64(u->reasoning));
+    json_object_object_add(o, "output_tokens_details", out);
+    json_object_object_add(o, "total_tokens",
+                           json_object_new_int64(u->input + u->output));
+    return o;
+}
+
+/* Sets the end state, runs the finalize hook, emits the terminal event. */
+static apr_status_t terminal(aura_rb_t *rb, const char *status,
+                             const char *type)
+{
+    json_object *e;
+
+    rb->ended = 1;
+    json_object_object_add(rb->res, "status", json_object_new_string(status));
+    if (strcmp(status, "failed"))
+        json_object_object_add(rb->res, "completed_at", json_object_new_int64(
+                                   apr_time_sec(apr_time_now())));
+    if (rb->usage.present)
+        json_object_object_add(rb->res, "usage", usage_json(&rb->usage));
+    if (rb->fin)
+        rb->fin(rb->fin_baton, rb, rb->res);
+    if (!live(rb))
+        return rb->sink_rv;
+    e = ev_new(rb, type);
+    json_object_object_add(e, "response", json_object_get(rb->res));
+    return emit(rb, e);
+}
+
+apr_status_t aura_rb_finish(aura_rb_t *rb, const char *status,
+                            const char *incomplete_reason)
+{
+    int incomplete = status && !strcmp(status, "incomplete");
+    int i, n = rb->items->nelts;
+
+    if (rb->ended)
+        return APR_SUCCESS;
+    aura_rb_start(rb);
+    /* Only an item cut off by the end is "incomplete", and it is the last
+     * one (spec: an incomplete item MUST be the last item). */
+    for (i = 0; i < n; i++) {
+        rb_item *it = APR_ARRAY_IDX(rb->items, i, rb_item *);
+        item_close(rb, it, incomplete && i == n - 1 ? "incomplete"
+                                                    : "completed");
+    }
+    if (incomplete) {
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "reason", json_object_new_string(
+            incomplete_reason ? incomplete_reason : "max_output_tokens"));
+        json_object_object_add(rb->res, "incomplete_details", d);
+    }
+    return terminal(rb, incomplete ? "incomplete" : "completed",
+                    incomplete ? "response.incomplete" : "response.completed");
+}
+
+apr_status_t aura_rb_fail(aura_rb_t *rb, const aura_error_t *err)
+{
+    const char *type = err && err->type ? err->type : "server_error";
+    const char *code = err && err->code ? err->code : type;
+    const char *msg = err && err->message ? err->message : "upstream error";
+    json_object *o, *e;
+    int i;
+
+    if (rb->ended)
+        return APR_SUCCESS;
+    aura_rb_start(rb);
+    rb->failed = 1;
+    /* Items cut off keep what arrived, marked incomplete; no more item
+     * events: the spec's failure path is `error` then response.failed. */
+    for (i = 0; i < rb->items->nelts; i++) {
+        rb_item *it = APR_ARRAY_IDX(rb->items, i, rb_item *);
+        if (!it->closed) {
+            it->closed = 1;
+            item_refresh(it, "incomplete");
+        }
+    }
+    o = json_object_new_object();
+    json_object_object_add(o, "code", json_object_new_string(code));
+    json_object_object_add(o, "message", json_object_new_string(msg));
+    json_object_object_add(rb->res, "error", o);
+    if (live(rb)) {
+        e = ev_new(rb, "error");
+        o = json_object_new_object();
+        json_object_object_add(o, "type", json_object_new_string(type));
+        json_object_object_add(o, "code", str_or_null(err ? err->code : NULL));
+        json_object_object_add(o, "message", json_object_new_string(msg));
+        json_object_object_add(o, "param", str_or_null(err ? err->param : NULL));
+        json_object_object_add(e, "error", o);
+        emit(rb, e);
+    }
+    return terminal(rb, "failed", "response.failed");
+}
+
+int aura_rb_ended(const aura_rb_t *rb)
+{
+    return rb->ended;
+}
+
+int aura_rb_failed(const aura_rb_t *rb)
+{
+    return rb->failed;
+}
+
+const aura_usage_t *aura_rb_get_usage(const aura_rb_t *rb)
+{
+    return &rb->usage;
+}
+
+json_object *aura_rb_resource(aura_rb_t *rb)
+{
+    return rb->res;
+}
+
+const char *aura_sse_frame(apr_pool_t *p, const char *type,
+                           json_object *event, apr_size_t *len)
+{
+    size_t jn = 0, tn = strlen(type);
+    const char *js = json_object_to_json_string_length(
+        event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &jn);
+    apr_size_t n = 7 + tn + 7 + jn + 2;     /* "event: " T "\ndata: " J "\n\n" */
+    char *out = apr_palloc(p, n + 1), *w = out;
+
+    memcpy(w, "event: ", 7);
+    memcpy(w += 7, type, tn);
+    memcpy(w += tn, "\ndata: ", 7);
+    memcpy(w += 7, js, jn);
+    memcpy(w += jn, "\n\n", 3);
+    if (len)
+        *len = n;
+    return out;
+}
