@@ -10,35 +10,26 @@
  * must not be silently ignored), but unknown keys inside items and parts
  * are kept: providers add fields ("phase", "annotations", "logprobs") that
  * clients echo back, and the Responses upstream wants them round-tripped.
+ *
+ * This file has the top-level fields, tools and the entry point; the input
+ * items and their content parts are in aura_request_items.c.
  */
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
-#include <strings.h>
 #include <apr_hash.h>
 #include <apr_lib.h>
 
 #include "aura_request.h"
+#include "aura_request_int.h"
 
 /* Nesting limit for the body: JSON Schemas in tools nest deeper than
  * json-c's default of 32. */
 #define AURA_JSON_DEPTH 128
 
-/* The spec caps call_id at 64 characters, but ids minted by other
- * providers (and by gateways in front of them) can be longer, and
- * refusing a conversation the client got from us would be worse than
- * passing a long id on. 256 still bounds the field. */
-#define AURA_CALL_ID_MAX 256
-
 #define AURA_MODEL_MAX 256
-
-typedef struct pctx {
-    apr_pool_t *p;
-    aura_request_t *req;
-    apr_hash_t *tool_names;     /* name -> "" for tools[] */
-} pctx_t;
 
 /* ------------------------------------------------------------------ */
 /* errors and small helpers                                           */
@@ -57,23 +48,22 @@ static const char *jtype_name(json_object *v)
     return "an unknown value";
 }
 
-static aura_error_t *e_type(apr_pool_t *p, const char *param,
-                            const char *want, json_object *got)
+aura_error_t *aura_rq_e_type(apr_pool_t *p, const char *param,
+                             const char *want, json_object *got)
 {
     return aura_bad_request(p, "invalid_type", param,
                             "Invalid type for '%s': expected %s, got %s.",
                             param, want, jtype_name(got));
 }
 
-static aura_error_t *e_missing(apr_pool_t *p, const char *param)
+aura_error_t *aura_rq_e_missing(apr_pool_t *p, const char *param)
 {
     return aura_bad_request(p, "missing_required_parameter", param,
                             "Missing required parameter: '%s'.", param);
 }
 
-__attribute__((format(printf, 3, 4)))
-static aura_error_t *e_value(apr_pool_t *p, const char *param,
-                             const char *fmt, ...)
+aura_error_t *aura_rq_e_value(apr_pool_t *p, const char *param,
+                              const char *fmt, ...)
 {
     va_list ap;
     const char *msg;
@@ -84,18 +74,18 @@ static aura_error_t *e_value(apr_pool_t *p, const char *param,
     return aura_bad_request(p, "invalid_value", param, "%s", msg);
 }
 
-static const char *path(apr_pool_t *p, const char *at, const char *key)
+const char *aura_rq_path(apr_pool_t *p, const char *at, const char *key)
 {
     return at ? apr_pstrcat(p, at, ".", key, NULL) : key;
 }
 
-static const char *path_idx(apr_pool_t *p, const char *at, size_t i)
+const char *aura_rq_path_idx(apr_pool_t *p, const char *at, size_t i)
 {
     return apr_psprintf(p, "%s[%" APR_SIZE_T_FMT "]", at, i);
 }
 
 /* Length in characters (code points) of valid UTF-8 (json-c validated). */
-static apr_size_t utf8_len(const char *s)
+apr_size_t aura_rq_utf8_len(const char *s)
 {
     apr_size_t n = 0;
     for (; *s; s++)
@@ -121,9 +111,8 @@ static aura_error_t *e_enum(apr_pool_t *p, const char *param, const char *got,
     for (i = 1; set[i]; i++)
         list = apr_pstrcat(p, list, set[i + 1] ? ", '" : " and '", set[i],
                            "'", NULL);
-    return e_value(p, param,
-                   "Invalid value for '%s': '%s'. Supported values are: %s.",
-                   param, got, list);
+    return aura_rq_e_value(p, param, "Invalid value for '%s': '%s'. "
+                           "Supported values are: %s.", param, got, list);
 }
 
 /* ^[a-zA-Z0-9_-]{1,64}$ */
@@ -136,477 +125,63 @@ static int valid_name(const char *s)
     return n >= 1 && n <= 64;
 }
 
-static int has_prefix_ci(const char *s, const char *prefix)
-{
-    return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static json_object *shallow_copy(json_object *o)
-{
-    json_object *c = json_object_new_object();
-    json_object_object_foreach(o, k, v)
-        json_object_object_add(c, k, json_object_get(v));
-    return c;
-}
-
 /* ------------------------------------------------------------------ */
 /* typed getters: absent and null are the same; *out NULL when absent  */
 
-static aura_error_t *get_str(apr_pool_t *p, json_object *o, const char *at,
-                             const char *key, int required, const char **out)
+aura_error_t *aura_rq_get_str(apr_pool_t *p, json_object *o, const char *at,
+                              const char *key, int required, const char **out)
 {
     json_object *v = aura_json_get(o, key);
 
     *out = NULL;
     if (!v)
-        return required ? e_missing(p, path(p, at, key)) : NULL;
+        return required ? aura_rq_e_missing(p, aura_rq_path(p, at, key))
+                        : NULL;
     if (!json_object_is_type(v, json_type_string))
-        return e_type(p, path(p, at, key), "a string", v);
+        return aura_rq_e_type(p, aura_rq_path(p, at, key), "a string", v);
     *out = json_object_get_string(v);
     return NULL;
 }
 
-static aura_error_t *get_typed(apr_pool_t *p, json_object *o, const char *at,
-                               const char *key, int required,
-                               json_type type, const char *want,
-                               json_object **out)
+aura_error_t *aura_rq_get_typed(apr_pool_t *p, json_object *o, const char *at,
+                                const char *key, int required,
+                                json_type type, const char *want,
+                                json_object **out)
 {
     json_object *v = aura_json_get(o, key);
 
     *out = NULL;
     if (!v)
-        return required ? e_missing(p, path(p, at, key)) : NULL;
+        return required ? aura_rq_e_missing(p, aura_rq_path(p, at, key))
+                        : NULL;
     if (!json_object_is_type(v, type))
-        return e_type(p, path(p, at, key), want, v);
+        return aura_rq_e_type(p, aura_rq_path(p, at, key), want, v);
     *out = v;
     return NULL;
 }
 
-static aura_error_t *get_enum(apr_pool_t *p, json_object *o, const char *at,
-                              const char *key, int required,
-                              const char *const *set, const char **out)
+aura_error_t *aura_rq_get_enum(apr_pool_t *p, json_object *o, const char *at,
+                               const char *key, int required,
+                               const char *const *set, const char **out)
 {
-    aura_error_t *e = get_str(p, o, at, key, required, out);
+    aura_error_t *e = aura_rq_get_str(p, o, at, key, required, out);
 
     if (!e && *out && !in_set(*out, set))
-        e = e_enum(p, path(p, at, key), *out, set);
+        e = e_enum(p, aura_rq_path(p, at, key), *out, set);
     return e;
 }
 
-static aura_error_t *get_name(apr_pool_t *p, json_object *o, const char *at,
-                              const char *key, const char **out)
+aura_error_t *aura_rq_get_name(apr_pool_t *p, json_object *o, const char *at,
+                               const char *key, const char **out)
 {
-    aura_error_t *e = get_str(p, o, at, key, 1, out);
+    aura_error_t *e = aura_rq_get_str(p, o, at, key, 1, out);
 
     if (!e && !valid_name(*out))
-        e = e_value(p, path(p, at, key),
-                    "Invalid '%s': '%s' must be 1 to 64 characters from "
-                    "a-z, A-Z, 0-9, '_' and '-'.", path(p, at, key), *out);
+        e = aura_rq_e_value(p, aura_rq_path(p, at, key),
+                            "Invalid '%s': '%s' must be 1 to 64 characters "
+                            "from a-z, A-Z, 0-9, '_' and '-'.",
+                            aura_rq_path(p, at, key), *out);
     return e;
-}
-
-static aura_error_t *get_call_id(apr_pool_t *p, json_object *o,
-                                 const char *at)
-{
-    const char *id;
-    aura_error_t *e = get_str(p, o, at, "call_id", 1, &id);
-    apr_size_t n;
-
-    if (e)
-        return e;
-    n = utf8_len(id);
-    if (n < 1 || n > AURA_CALL_ID_MAX)
-        return e_value(p, path(p, at, "call_id"),
-                       "Invalid '%s': must be 1 to %d characters long.",
-                       path(p, at, "call_id"), AURA_CALL_ID_MAX);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* content parts                                                      */
-
-#define R_USER   0x01
-#define R_SYSTEM 0x02           /* system and developer */
-#define R_ASSIST 0x04
-#define R_TOOL   0x08           /* function_call_output.output parts */
-
-static const char *const detail_set[] = { "low", "high", "auto", NULL };
-
-static int valid_image_url(const char *u)
-{
-    if (has_prefix_ci(u, "https://") || has_prefix_ci(u, "http://"))
-        return u[strcspn(u, ":") + 3] != '\0';
-    return has_prefix_ci(u, "data:image/") && strstr(u, ";base64,") != NULL;
-}
-
-static aura_error_t *part_input_image(apr_pool_t *p, json_object *part,
-                                      const char *at)
-{
-    const char *url, *file_id, *detail;
-    aura_error_t *e;
-
-    if ((e = get_str(p, part, at, "image_url", 0, &url))
-        || (e = get_str(p, part, at, "file_id", 0, &file_id))
-        || (e = get_enum(p, part, at, "detail", 0, detail_set, &detail)))
-        return e;
-    if (!url && !file_id)
-        return e_missing(p, path(p, at, "image_url"));
-    if (url && !valid_image_url(url))
-        return e_value(p, path(p, at, "image_url"),
-                       "Invalid '%s': expected an http(s) URL or a "
-                       "data:image/...;base64,... URL.",
-                       path(p, at, "image_url"));
-    return NULL;
-}
-
-static aura_error_t *part_input_file(apr_pool_t *p, json_object *part,
-                                     const char *at)
-{
-    const char *data, *url, *file_id, *name;
-    aura_error_t *e;
-
-    if ((e = get_str(p, part, at, "file_data", 0, &data))
-        || (e = get_str(p, part, at, "file_url", 0, &url))
-        || (e = get_str(p, part, at, "file_id", 0, &file_id))
-        || (e = get_str(p, part, at, "filename", 0, &name)))
-        return e;
-    if (!data && !url && !file_id)
-        return e_missing(p, path(p, at, "file_data"));
-    if (data && !has_prefix_ci(data, "data:"))
-        return e_value(p, path(p, at, "file_data"),
-                       "Invalid '%s': expected a data: URL "
-                       "(data:<mime>;base64,...).", path(p, at, "file_data"));
-    if (url && !has_prefix_ci(url, "https://")
-        && !has_prefix_ci(url, "http://"))
-        return e_value(p, path(p, at, "file_url"),
-                       "Invalid '%s': expected an http(s) URL.",
-                       path(p, at, "file_url"));
-    return NULL;
-}
-
-typedef struct part_kind {
-    const char *type;
-    unsigned roles;
-    const char *text_key;       /* a required string, or NULL */
-    aura_error_t *(*check)(apr_pool_t *p, json_object *part, const char *at);
-} part_kind_t;
-
-static const part_kind_t part_kinds[] = {
-    { "input_text",  R_USER | R_SYSTEM | R_TOOL, "text", NULL },
-    { "input_image", R_USER | R_TOOL,            NULL, part_input_image },
-    { "input_file",  R_USER | R_TOOL,            NULL, part_input_file },
-    { "output_text", R_ASSIST,                   "text", NULL },
-    { "refusal",     R_ASSIST,                   "refusal", NULL },
-    { NULL, 0, NULL, NULL }
-};
-
-static const char *allowed_parts(apr_pool_t *p, unsigned roles)
-{
-    const char *s = NULL;
-    const part_kind_t *k;
-
-    for (k = part_kinds; k->type; k++)
-        if (k->roles & roles)
-            s = s ? apr_pstrcat(p, s, ", ", k->type, NULL) : k->type;
-    return s;
-}
-
-static aura_error_t *check_part(apr_pool_t *p, json_object *part,
-                                const char *at, unsigned roles,
-                                const char *where)
-{
-    const part_kind_t *k;
-    const char *type;
-    aura_error_t *e;
-
-    if (!json_object_is_type(part, json_type_object))
-        return e_type(p, at, "an object", part);
-    if ((e = get_str(p, part, at, "type", 1, &type)))
-        return e;
-    for (k = part_kinds; k->type; k++)
-        if (strcmp(k->type, type) == 0)
-            break;
-    if (!k->type || !(k->roles & roles))
-        return e_value(p, path(p, at, "type"),
-                       "Invalid value for '%s': '%s' is not a valid content "
-                       "part type in %s; expected one of: %s.",
-                       path(p, at, "type"), type, where,
-                       allowed_parts(p, roles));
-    if (k->text_key && (e = get_str(p, part, at, k->text_key, 1, &type)))
-        return e;
-    return k->check ? k->check(p, part, at) : NULL;
-}
-
-static aura_error_t *check_parts(apr_pool_t *p, json_object *arr,
-                                 const char *at, unsigned roles,
-                                 const char *where)
-{
-    size_t i, n = json_object_array_length(arr);
-    aura_error_t *e;
-
-    for (i = 0; i < n; i++)
-        if ((e = check_part(p, json_object_array_get_idx(arr, i),
-                            path_idx(p, at, i), roles, where)))
-            return e;
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* input items                                                        */
-
-typedef aura_error_t *(*item_fn)(pctx_t *c, json_object *item,
-                                 const char *at, json_object **out);
-
-static json_object *text_parts(const char *text, int assistant)
-{
-    json_object *arr = json_object_new_array();
-    json_object *part = json_object_new_object();
-
-    json_object_object_add(part, "type", json_object_new_string(
-                               assistant ? "output_text" : "input_text"));
-    json_object_object_add(part, "text", json_object_new_string(text));
-    if (assistant)
-        json_object_object_add(part, "annotations", json_object_new_array());
-    json_object_array_add(arr, part);
-    return arr;
-}
-
-static json_object *user_message(const char *text)
-{
-    json_object *m = json_object_new_object();
-
-    json_object_object_add(m, "type", json_object_new_string("message"));
-    json_object_object_add(m, "role", json_object_new_string("user"));
-    json_object_object_add(m, "content", text_parts(text, 0));
-    return m;
-}
-
-static const char *const role_set[] = {
-    "user", "system", "developer", "assistant", NULL
-};
-
-static unsigned role_mask(const char *role)
-{
-    if (strcmp(role, "user") == 0)
-        return R_USER;
-    if (strcmp(role, "assistant") == 0)
-        return R_ASSIST;
-    return R_SYSTEM;
-}
-
-static aura_error_t *item_message(pctx_t *c, json_object *item,
-                                  const char *at, json_object **out)
-{
-    const char *role;
-    json_object *content = aura_json_get(item, "content");
-    aura_error_t *e;
-
-    if ((e = get_enum(c->p, item, at, "role", 1, role_set, &role)))
-        return e;
-    if (!content)
-        return e_missing(c->p, path(c->p, at, "content"));
-    if (json_object_is_type(content, json_type_array)) {
-        if ((e = check_parts(c->p, content, path(c->p, at, "content"),
-                             role_mask(role),
-                             apr_psprintf(c->p, "%s %s message",
-                                          *role == 'a' ? "an" : "a",
-                                          role))))
-            return e;
-        if (aura_json_string(item, "type")) {
-            *out = json_object_get(item);
-            return NULL;
-        }
-        *out = shallow_copy(item);
-    }
-    else if (json_object_is_type(content, json_type_string)) {
-        *out = shallow_copy(item);
-        json_object_object_add(*out, "content", text_parts(
-            json_object_get_string(content), role_mask(role) == R_ASSIST));
-    }
-    else {
-        return e_type(c->p, path(c->p, at, "content"),
-                      "a string or an array", content);
-    }
-    json_object_object_add(*out, "type", json_object_new_string("message"));
-    return NULL;
-}
-
-static aura_error_t *item_function_call(pctx_t *c, json_object *item,
-                                        const char *at, json_object **out)
-{
-    const char *s;
-    aura_error_t *e;
-
-    if ((e = get_call_id(c->p, item, at))
-        || (e = get_name(c->p, item, at, "name", &s))
-        || (e = get_str(c->p, item, at, "arguments", 1, &s)))
-        return e;
-    *out = json_object_get(item);
-    return NULL;
-}
-
-static aura_error_t *item_function_output(pctx_t *c, json_object *item,
-                                          const char *at, json_object **out)
-{
-    json_object *output = aura_json_get(item, "output");
-    aura_error_t *e;
-
-    if ((e = get_call_id(c->p, item, at)))
-        return e;
-    if (!output)
-        return e_missing(c->p, path(c->p, at, "output"));
-    if (json_object_is_type(output, json_type_array)) {
-        if ((e = check_parts(c->p, output, path(c->p, at, "output"), R_TOOL,
-                             "a function_call_output's output")))
-            return e;
-    }
-    else if (!json_object_is_type(output, json_type_string)) {
-        return e_type(c->p, path(c->p, at, "output"), "a string or an array",
-                      output);
-    }
-    *out = json_object_get(item);
-    return NULL;
-}
-
-static aura_error_t *check_summary(apr_pool_t *p, json_object *summary,
-                                   const char *at)
-{
-    size_t i, n = json_object_array_length(summary);
-    const char *s;
-    aura_error_t *e;
-
-    for (i = 0; i < n; i++) {
-        json_object *part = json_object_array_get_idx(summary, i);
-        const char *pat = path_idx(p, at, i);
-
-        if (!json_object_is_type(part, json_type_object))
-            return e_type(p, pat, "an object", part);
-        if ((e = get_str(p, part, pat, "text", 1, &s)))
-            return e;
-    }
-    return NULL;
-}
-
-static aura_error_t *item_reasoning(pctx_t *c, json_object *item,
-                                    const char *at, json_object **out)
-{
-    json_object *summary, *content = aura_json_get(item, "content");
-    const char *s;
-    aura_error_t *e;
-
-    /* summary is required by the spec, but some clients omit it when
-     * empty; treat absent as []. */
-    if ((e = get_typed(c->p, item, at, "summary", 0, json_type_array,
-                       "an array", &summary))
-        || (e = get_str(c->p, item, at, "encrypted_content", 0, &s)))
-        return e;
-    if (summary && (e = check_summary(c->p, summary,
-                                      path(c->p, at, "summary"))))
-        return e;
-    /* The spec says content is null, but OpenAI returns reasoning_text
-     * arrays that clients echo back; keep them. */
-    if (content && !json_object_is_type(content, json_type_array))
-        return e_type(c->p, path(c->p, at, "content"), "an array or null",
-                      content);
-    if (summary) {
-        *out = json_object_get(item);
-        return NULL;
-    }
-    *out = shallow_copy(item);
-    json_object_object_add(*out, "summary", json_object_new_array());
-    return NULL;
-}
-
-/* The type may be absent on a reference: always write it out. */
-static aura_error_t *item_reference(pctx_t *c, json_object *item,
-                                    const char *at, json_object **out)
-{
-    const char *id;
-    aura_error_t *e = get_str(c->p, item, at, "id", 1, &id);
-
-    if (!e) {
-        *out = shallow_copy(item);
-        json_object_object_add(*out, "type",
-                               json_object_new_string("item_reference"));
-    }
-    return e;
-}
-
-static aura_error_t *item_compaction(pctx_t *c, json_object *item,
-                                     const char *at, json_object **out)
-{
-    const char *s;
-    aura_error_t *e = get_str(c->p, item, at, "encrypted_content", 1, &s);
-
-    *out = e ? NULL : json_object_get(item);
-    return e;
-}
-
-static const struct {
-    const char *type;
-    item_fn fn;
-} item_kinds[] = {
-    { "message",              item_message },
-    { "function_call",        item_function_call },
-    { "function_call_output", item_function_output },
-    { "reasoning",            item_reasoning },
-    { "item_reference",       item_reference },
-    { "compaction",           item_compaction },
-    { NULL, NULL }
-};
-
-static aura_error_t *parse_item(pctx_t *c, json_object *item, size_t i,
-                                json_object **out)
-{
-    const char *at = path_idx(c->p, "input", i);
-    const char *type;
-    aura_error_t *e;
-    int k;
-
-    if (!json_object_is_type(item, json_type_object))
-        return e_type(c->p, at, "an object", item);
-    if ((e = get_str(c->p, item, at, "type", 0, &type)))
-        return e;
-    if (!type) {
-        /* The spec lets a message omit type; an item_reference too. */
-        if (aura_json_get(item, "role"))
-            type = "message";
-        else if (aura_json_get(item, "id"))
-            type = "item_reference";
-        else
-            return e_missing(c->p, path(c->p, at, "type"));
-    }
-    for (k = 0; item_kinds[k].type; k++)
-        if (strcmp(item_kinds[k].type, type) == 0)
-            return item_kinds[k].fn(c, item, at, out);
-    return e_value(c->p, path(c->p, at, "type"),
-                   "Invalid value for '%s': '%s' is not a supported item "
-                   "type; expected one of: message, function_call, "
-                   "function_call_output, reasoning, item_reference, "
-                   "compaction.", path(c->p, at, "type"), type);
-}
-
-static aura_error_t *parse_input(pctx_t *c, json_object *v)
-{
-    json_object *input = c->req->input;
-    size_t i, n;
-    aura_error_t *e;
-
-    if (json_object_is_type(v, json_type_string)) {
-        json_object_array_add(input, user_message(json_object_get_string(v)));
-        return NULL;
-    }
-    if (!json_object_is_type(v, json_type_array))
-        return e_type(c->p, "input", "a string or an array", v);
-    n = json_object_array_length(v);
-    for (i = 0; i < n; i++) {
-        json_object *norm = NULL;
-
-        if ((e = parse_item(c, json_object_array_get_idx(v, i), i, &norm)))
-            return e;
-        json_object_array_add(input, norm);
-    }
-    return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -615,37 +190,38 @@ static aura_error_t *parse_input(pctx_t *c, json_object *v)
 static aura_error_t *parse_tool(pctx_t *c, json_object *tool, size_t i,
                                 json_object **out)
 {
-    const char *at = path_idx(c->p, "tools", i);
+    const char *at = aura_rq_path_idx(c->p, "tools", i);
     const char *type, *name, *desc;
     json_object *src = tool, *params, *strict;
     aura_error_t *e;
 
     if (!json_object_is_type(tool, json_type_object))
-        return e_type(c->p, at, "an object", tool);
-    if ((e = get_str(c->p, tool, at, "type", 1, &type)))
+        return aura_rq_e_type(c->p, at, "an object", tool);
+    if ((e = aura_rq_get_str(c->p, tool, at, "type", 1, &type)))
         return e;
     if (strcmp(type, "function") != 0)
-        return e_value(c->p, path(c->p, at, "type"),
-                       "Unsupported tool type '%s' in '%s': only function "
-                       "tools are supported.", type, path(c->p, at, "type"));
+        return aura_rq_e_value(c->p, aura_rq_path(c->p, at, "type"),
+                               "Unsupported tool type '%s' in '%s': only "
+                               "function tools are supported.", type,
+                               aura_rq_path(c->p, at, "type"));
     if (aura_json_get(tool, "function")) {
         /* Chat Completions shape: {"type":"function","function":{...}} */
-        if ((e = get_typed(c->p, tool, at, "function", 1, json_type_object,
-                           "an object", &src)))
+        if ((e = aura_rq_get_typed(c->p, tool, at, "function", 1,
+                                   json_type_object, "an object", &src)))
             return e;
-        at = path(c->p, at, "function");
+        at = aura_rq_path(c->p, at, "function");
     }
-    if ((e = get_name(c->p, src, at, "name", &name))
-        || (e = get_str(c->p, src, at, "description", 0, &desc))
-        || (e = get_typed(c->p, src, at, "parameters", 0, json_type_object,
-                          "an object", &params))
-        || (e = get_typed(c->p, src, at, "strict", 0, json_type_boolean,
-                          "a boolean", &strict)))
+    if ((e = aura_rq_get_name(c->p, src, at, "name", &name))
+        || (e = aura_rq_get_str(c->p, src, at, "description", 0, &desc))
+        || (e = aura_rq_get_typed(c->p, src, at, "parameters", 0,
+                                  json_type_object, "an object", &params))
+        || (e = aura_rq_get_typed(c->p, src, at, "strict", 0,
+                                  json_type_boolean, "a boolean", &strict)))
         return e;
     if (apr_hash_get(c->tool_names, name, APR_HASH_KEY_STRING))
-        return e_value(c->p, path(c->p, at, "name"),
-                       "Duplicate tool name '%s' in '%s'.", name,
-                       path(c->p, at, "name"));
+        return aura_rq_e_value(c->p, aura_rq_path(c->p, at, "name"),
+                               "Duplicate tool name '%s' in '%s'.", name,
+                               aura_rq_path(c->p, at, "name"));
     apr_hash_set(c->tool_names, name, APR_HASH_KEY_STRING, "");
     *out = json_object_new_object();
     json_object_object_add(*out, "type", json_object_new_string("function"));
@@ -663,7 +239,7 @@ static aura_error_t *parse_tools(pctx_t *c, json_object *v)
     aura_error_t *e;
 
     if (!json_object_is_type(v, json_type_array))
-        return e_type(c->p, "tools", "an array", v);
+        return aura_rq_e_type(c->p, "tools", "an array", v);
     n = json_object_array_length(v);
     for (i = 0; i < n; i++) {
         json_object *tool = NULL;
@@ -678,12 +254,12 @@ static aura_error_t *parse_tools(pctx_t *c, json_object *v)
 static aura_error_t *known_tool(pctx_t *c, json_object *o, const char *at,
                                 const char **name)
 {
-    aura_error_t *e = get_str(c->p, o, at, "name", 1, name);
+    aura_error_t *e = aura_rq_get_str(c->p, o, at, "name", 1, name);
 
     if (!e && !apr_hash_get(c->tool_names, *name, APR_HASH_KEY_STRING))
-        e = e_value(c->p, path(c->p, at, "name"),
-                    "Invalid value for '%s': no tool named '%s' in 'tools'.",
-                    path(c->p, at, "name"), *name);
+        e = aura_rq_e_value(c->p, aura_rq_path(c->p, at, "name"),
+                            "Invalid value for '%s': no tool named '%s' in "
+                            "'tools'.", aura_rq_path(c->p, at, "name"), *name);
     return e;
 }
 
@@ -706,15 +282,15 @@ static aura_error_t *parse_allowed_tools(pctx_t *c, json_object *v,
     size_t i, n;
     aura_error_t *e;
 
-    if ((e = get_typed(c->p, v, "tool_choice", "tools", 1, json_type_array,
-                       "an array", &tools))
-        || (e = get_enum(c->p, v, "tool_choice", "mode", 0, choice_set,
-                         &mode)))
+    if ((e = aura_rq_get_typed(c->p, v, "tool_choice", "tools", 1,
+                               json_type_array, "an array", &tools))
+        || (e = aura_rq_get_enum(c->p, v, "tool_choice", "mode", 0, choice_set,
+                                 &mode)))
         return e;
     if ((n = json_object_array_length(tools)) == 0)
-        return e_value(c->p, "tool_choice.tools",
-                       "Invalid value for 'tool_choice.tools': the list of "
-                       "allowed tools is empty.");
+        return aura_rq_e_value(c->p, "tool_choice.tools",
+                               "Invalid value for 'tool_choice.tools': the "
+                               "list of allowed tools is empty.");
     list = json_object_new_array();
     *out = json_object_new_object();
     json_object_object_add(*out, "type",
@@ -724,17 +300,17 @@ static aura_error_t *parse_allowed_tools(pctx_t *c, json_object *v,
     json_object_object_add(*out, "tools", list);
     for (i = 0; i < n; i++) {
         json_object *t = json_object_array_get_idx(tools, i);
-        const char *at = path_idx(c->p, "tool_choice.tools", i);
+        const char *at = aura_rq_path_idx(c->p, "tool_choice.tools", i);
 
         if (!json_object_is_type(t, json_type_object))
-            return e_type(c->p, at, "an object", t);
-        if ((e = get_str(c->p, t, at, "type", 0, &type)))
+            return aura_rq_e_type(c->p, at, "an object", t);
+        if ((e = aura_rq_get_str(c->p, t, at, "type", 0, &type)))
             return e;
         if (type && strcmp(type, "function") != 0)
-            return e_value(c->p, path(c->p, at, "type"),
-                           "Unsupported tool type '%s' in '%s': only "
-                           "function tools are supported.", type,
-                           path(c->p, at, "type"));
+            return aura_rq_e_value(c->p, aura_rq_path(c->p, at, "type"),
+                                   "Unsupported tool type '%s' in '%s': only "
+                                   "function tools are supported.", type,
+                                   aura_rq_path(c->p, at, "type"));
         if ((e = known_tool(c, t, at, &name)))
             return e;
         json_object_array_add(list, function_choice(name));
@@ -749,19 +325,21 @@ static aura_error_t *choice_object(pctx_t *c, json_object *v,
     json_object *fn;
     aura_error_t *e;
 
-    if ((e = get_str(c->p, v, "tool_choice", "type", 1, &type)))
+    if ((e = aura_rq_get_str(c->p, v, "tool_choice", "type", 1, &type)))
         return e;
     if (strcmp(type, "allowed_tools") == 0)
         return parse_allowed_tools(c, v, out);
     if (strcmp(type, "function") != 0)
-        return e_value(c->p, "tool_choice.type",
-                       "Unsupported tool_choice type '%s': only 'function' "
-                       "and 'allowed_tools' are supported.", type);
+        return aura_rq_e_value(c->p, "tool_choice.type",
+                               "Unsupported tool_choice type '%s': only "
+                               "'function' and 'allowed_tools' are "
+                               "supported.", type);
     /* Also accept the Chat shape {"type":"function","function":{name}}. */
     fn = aura_json_get(v, "function");
     if (fn && !aura_json_get(v, "name")) {
         if (!json_object_is_type(fn, json_type_object))
-            return e_type(c->p, "tool_choice.function", "an object", fn);
+            return aura_rq_e_type(c->p, "tool_choice.function", "an object",
+                                  fn);
         e = known_tool(c, fn, "tool_choice.function", &name);
     }
     else {
@@ -788,12 +366,12 @@ static aura_error_t *parse_tool_choice(pctx_t *c, json_object *v)
             return NULL;
     }
     else if (!is_obj) {
-        return e_type(c->p, "tool_choice", "a string or an object", v);
+        return aura_rq_e_type(c->p, "tool_choice", "a string or an object", v);
     }
     if (json_object_array_length(c->req->tools) == 0)
-        return e_value(c->p, "tool_choice",
-                       "Invalid value for 'tool_choice': it requires at "
-                       "least one tool in 'tools'.");
+        return aura_rq_e_value(c->p, "tool_choice",
+                               "Invalid value for 'tool_choice': it requires "
+                               "at least one tool in 'tools'.");
     if (!is_obj)
         return NULL;
     if ((e = choice_object(c, v, &norm))) {
@@ -818,12 +396,12 @@ static aura_error_t *parse_json_schema(apr_pool_t *p, json_object *f)
     json_object *o;
     aura_error_t *e;
 
-    if ((e = get_name(p, f, "text.format", "name", &s))
-        || (e = get_typed(p, f, "text.format", "schema", 1, json_type_object,
-                          "an object", &o))
-        || (e = get_str(p, f, "text.format", "description", 0, &s))
-        || (e = get_typed(p, f, "text.format", "strict", 0,
-                          json_type_boolean, "a boolean", &o)))
+    if ((e = aura_rq_get_name(p, f, "text.format", "name", &s))
+        || (e = aura_rq_get_typed(p, f, "text.format", "schema", 1,
+                                  json_type_object, "an object", &o))
+        || (e = aura_rq_get_str(p, f, "text.format", "description", 0, &s))
+        || (e = aura_rq_get_typed(p, f, "text.format", "strict", 0,
+                                  json_type_boolean, "a boolean", &o)))
         return e;
     return NULL;
 }
@@ -835,15 +413,15 @@ static aura_error_t *parse_text(pctx_t *c, json_object *v)
     aura_error_t *e;
 
     if (!json_object_is_type(v, json_type_object))
-        return e_type(c->p, "text", "an object", v);
-    if ((e = get_typed(c->p, v, "text", "format", 0, json_type_object,
-                       "an object", &format))
-        || (e = get_enum(c->p, v, "text", "verbosity", 0, verbosity_set,
-                         &verbosity)))
+        return aura_rq_e_type(c->p, "text", "an object", v);
+    if ((e = aura_rq_get_typed(c->p, v, "text", "format", 0, json_type_object,
+                               "an object", &format))
+        || (e = aura_rq_get_enum(c->p, v, "text", "verbosity", 0,
+                                 verbosity_set, &verbosity)))
         return e;
     if (format) {
-        if ((e = get_enum(c->p, format, "text.format", "type", 1, format_set,
-                          &type)))
+        if ((e = aura_rq_get_enum(c->p, format, "text.format", "type", 1,
+                                  format_set, &type)))
             return e;
         if (strcmp(type, "json_schema") == 0
             && (e = parse_json_schema(c->p, format)))
@@ -866,10 +444,11 @@ static aura_error_t *parse_reasoning(pctx_t *c, json_object *v)
     aura_error_t *e;
 
     if (!json_object_is_type(v, json_type_object))
-        return e_type(c->p, "reasoning", "an object", v);
-    if ((e = get_enum(c->p, v, "reasoning", "effort", 0, effort_set, &s))
-        || (e = get_enum(c->p, v, "reasoning", "summary", 0, summary_set,
-                         &s)))
+        return aura_rq_e_type(c->p, "reasoning", "an object", v);
+    if ((e = aura_rq_get_enum(c->p, v, "reasoning", "effort", 0, effort_set,
+                              &s))
+        || (e = aura_rq_get_enum(c->p, v, "reasoning", "summary", 0,
+                                 summary_set, &s)))
         return e;
     c->req->reasoning = v;
     return NULL;
@@ -878,23 +457,24 @@ static aura_error_t *parse_reasoning(pctx_t *c, json_object *v)
 static aura_error_t *parse_metadata(pctx_t *c, json_object *v)
 {
     if (!json_object_is_type(v, json_type_object))
-        return e_type(c->p, "metadata", "an object", v);
+        return aura_rq_e_type(c->p, "metadata", "an object", v);
     if (json_object_object_length(v) > 16)
-        return e_value(c->p, "metadata",
-                       "Invalid 'metadata': at most 16 keys are allowed, "
-                       "got %d.", json_object_object_length(v));
+        return aura_rq_e_value(c->p, "metadata",
+                               "Invalid 'metadata': at most 16 keys are "
+                               "allowed, got %d.",
+                               json_object_object_length(v));
     json_object_object_foreach(v, key, val) {
-        const char *at = path(c->p, "metadata", key);
+        const char *at = aura_rq_path(c->p, "metadata", key);
 
-        if (utf8_len(key) > 64)
-            return e_value(c->p, "metadata",
-                           "Invalid 'metadata': keys must be at most 64 "
-                           "characters long.");
+        if (aura_rq_utf8_len(key) > 64)
+            return aura_rq_e_value(c->p, "metadata",
+                                   "Invalid 'metadata': keys must be at most "
+                                   "64 characters long.");
         if (!val || !json_object_is_type(val, json_type_string))
-            return e_type(c->p, at, "a string", val);
-        if (utf8_len(json_object_get_string(val)) > 512)
-            return e_value(c->p, at, "Invalid '%s': values must be at most "
-                           "512 characters long.", at);
+            return aura_rq_e_type(c->p, at, "a string", val);
+        if (aura_rq_utf8_len(json_object_get_string(val)) > 512)
+            return aura_rq_e_value(c->p, at, "Invalid '%s': values must be "
+                                   "at most 512 characters long.", at);
     }
     c->req->metadata = v;
     return NULL;
@@ -909,14 +489,14 @@ static aura_error_t *parse_include(pctx_t *c, json_object *v)
     size_t i, n;
 
     if (!json_object_is_type(v, json_type_array))
-        return e_type(c->p, "include", "an array", v);
+        return aura_rq_e_type(c->p, "include", "an array", v);
     n = json_object_array_length(v);
     for (i = 0; i < n; i++) {
         json_object *s = json_object_array_get_idx(v, i);
-        const char *at = path_idx(c->p, "include", i);
+        const char *at = aura_rq_path_idx(c->p, "include", i);
 
         if (!s || !json_object_is_type(s, json_type_string))
-            return e_type(c->p, at, "a string", s);
+            return aura_rq_e_type(c->p, at, "a string", s);
         if (!in_set(json_object_get_string(s), include_set))
             return e_enum(c->p, at, json_object_get_string(s), include_set);
     }
@@ -929,9 +509,10 @@ static aura_error_t *parse_stream_options(pctx_t *c, json_object *v)
     json_object *b;
 
     if (!json_object_is_type(v, json_type_object))
-        return e_type(c->p, "stream_options", "an object", v);
-    return get_typed(c->p, v, "stream_options", "include_obfuscation", 0,
-                     json_type_boolean, "a boolean", &b);
+        return aura_rq_e_type(c->p, "stream_options", "an object", v);
+    return aura_rq_get_typed(c->p, v, "stream_options",
+                             "include_obfuscation", 0, json_type_boolean,
+                             "a boolean", &b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -959,7 +540,7 @@ static const char *const tier_set[] = {
 /* Order matters: tools before tool_choice (which checks names). */
 static const field_t fields[] = {
     { "model", F_STR, OFF(model), 1, AURA_MODEL_MAX, NULL, NULL },
-    FN("input", parse_input),
+    FN("input", aura_rq_parse_input),
     { "previous_response_id", F_STR, OFF(previous_response_id), 1, INFINITY,
       NULL, NULL },
     FN("include", parse_include),
@@ -995,10 +576,10 @@ static aura_error_t *e_range(apr_pool_t *p, const char *key, double lo,
                              double hi, double got)
 {
     if (isinf(hi))
-        return e_value(p, key, "Invalid value for '%s': expected a value "
-                       ">= %g, got %g.", key, lo, got);
-    return e_value(p, key, "Invalid value for '%s': expected a value "
-                   "between %g and %g, got %g.", key, lo, hi, got);
+        return aura_rq_e_value(p, key, "Invalid value for '%s': expected a "
+                               "value >= %g, got %g.", key, lo, got);
+    return aura_rq_e_value(p, key, "Invalid value for '%s': expected a value "
+                           "between %g and %g, got %g.", key, lo, hi, got);
 }
 
 static aura_error_t *field_num(apr_pool_t *p, const field_t *f,
@@ -1008,7 +589,7 @@ static aura_error_t *field_num(apr_pool_t *p, const field_t *f,
 
     if (!json_object_is_type(v, json_type_double)
         && !json_object_is_type(v, json_type_int))
-        return e_type(p, f->key, "a number", v);
+        return aura_rq_e_type(p, f->key, "a number", v);
     d = json_object_get_double(v);
     if (!isfinite(d) || d < f->lo || d > f->hi)
         return e_range(p, f->key, f->lo, f->hi, d);
@@ -1028,7 +609,7 @@ static aura_error_t *field_int(apr_pool_t *p, const field_t *f,
              && isfinite(d = json_object_get_double(v)) && d == floor(d))
         ;
     else
-        return e_type(p, f->key, "an integer", v);
+        return aura_rq_e_type(p, f->key, "an integer", v);
     if (d < f->lo || d > f->hi || d > 1e15)   /* 1e15: fits any long */
         return e_range(p, f->key, f->lo, f->hi, d);
     *(long *)dst = (long)d;
@@ -1042,17 +623,18 @@ static aura_error_t *field_str(apr_pool_t *p, const field_t *f,
     apr_size_t n;
 
     if (!json_object_is_type(v, json_type_string))
-        return e_type(p, f->key, "a string", v);
+        return aura_rq_e_type(p, f->key, "a string", v);
     s = json_object_get_string(v);
     if (f->kind == F_ENUM && !in_set(s, f->set))
         return e_enum(p, f->key, s, f->set);
-    n = utf8_len(s);
+    n = aura_rq_utf8_len(s);
     if (f->kind == F_STR && ((double)n < f->lo || (double)n > f->hi))
         return n == 0
-            ? e_value(p, f->key, "Invalid '%s': empty string.", f->key)
-            : e_value(p, f->key, "Invalid '%s': string too long; expected "
-                      "at most %g characters, got %" APR_SIZE_T_FMT ".",
-                      f->key, f->hi, n);
+            ? aura_rq_e_value(p, f->key, "Invalid '%s': empty string.",
+                              f->key)
+            : aura_rq_e_value(p, f->key, "Invalid '%s': string too long; "
+                              "expected at most %g characters, got %"
+                              APR_SIZE_T_FMT ".", f->key, f->hi, n);
     *(const char **)dst = s;
     return NULL;
 }
@@ -1070,7 +652,7 @@ static aura_error_t *parse_field(pctx_t *c, const field_t *f, json_object *v)
         return field_int(c->p, f, v, dst);
     case F_BOOL:
         if (!json_object_is_type(v, json_type_boolean))
-            return e_type(c->p, f->key, "a boolean", v);
+            return aura_rq_e_type(c->p, f->key, "a boolean", v);
         *(int *)dst = json_object_get_boolean(v) ? 1 : 0;
         return NULL;
     case F_STR:
