@@ -97,13 +97,27 @@ static void fill_typed(json_object *o, const aura_request_t *r)
     set_if_absent(o, "service_tier", str_or_null(r->service_tier));
 }
 
+static int has_reasoning_items(const aura_request_t *r)
+{
+    size_t i, n = json_object_array_length(r->input);
+    for (i = 0; i < n; i++) {
+        const char *t = aura_json_string(json_object_array_get_idx(r->input, i),
+                                         "type");
+        if (t && !strcmp(t, "reasoning"))
+            return 1;
+    }
+    return 0;
+}
+
 /* Without storage upstream, reasoning can only be carried to the next
- * turn as encrypted content in the output; ask for it. */
+ * turn as encrypted content in the output; ask for it when reasoning is
+ * in play (asked for, or carried in the input). Not for every request:
+ * models without reasoning may refuse the include. */
 static json_object *make_include(const aura_request_t *r, int store)
 {
     static const char enc[] = "reasoning.encrypted_content";
     size_t i, n = r->include ? json_object_array_length(r->include) : 0;
-    int want = !store && (r->stream || r->reasoning), have = 0;
+    int want = !store && (r->reasoning || has_reasoning_items(r)), have = 0;
     json_object *inc;
 
     if (n == 0 && !want)

@@ -333,9 +333,17 @@ static void test_oresp(void)
              "\"stream_options\":{\"include_obfuscation\":false}}", 0,
              "{\"model\":\"up-model\",\"input\":[{\"type\":\"message\","
              "\"role\":\"user\",\"content\":[{\"type\":\"input_text\","
-             "\"text\":\"Hi\"}]}],\"stream\":true,\"store\":false,"
-             "\"include\":[\"reasoning.encrypted_content\"]}",
-             "stream: stream_options dropped, encrypted reasoning included");
+             "\"text\":\"Hi\"}]}],\"stream\":true,\"store\":false}",
+             "stream: stream_options dropped, no include without reasoning");
+    ORESP_EQ("{\"model\":\"m\",\"input\":[{\"type\":\"reasoning\","
+             "\"summary\":[],\"encrypted_content\":\"gAAA\"},{\"role\":"
+             "\"user\",\"content\":\"go on\"}]}", 0,
+             "{\"model\":\"up-model\",\"input\":[{\"type\":\"reasoning\","
+             "\"summary\":[],\"encrypted_content\":\"gAAA\"},{\"type\":"
+             "\"message\",\"role\":\"user\",\"content\":[{\"type\":"
+             "\"input_text\",\"text\":\"go on\"}]}],\"stream\":false,"
+             "\"store\":false,\"include\":[\"reasoning.encrypted_content\"]}",
+             "reasoning carried in the input: encrypted reasoning included");
     ORESP_EQ("{\"input\":\"Hi\",\"store\":true,\"stream\":true,"
              "\"reasoning\":{\"effort\":\"low\"},\"previous_response_id\":"
              "\"resp_1\"}", 0,
