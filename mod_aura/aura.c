@@ -1,6 +1,7 @@
 /*
  * aura.c - errors, json-c helpers bound to pools, ids.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <math.h>
@@ -118,4 +119,57 @@ const char *aura_make_id(apr_pool_t *p, const char *prefix)
     }
     out[24] = '\0';
     return apr_pstrcat(p, prefix, out, NULL);
+}
+
+/* Length of a credential-looking token starting at s, or 0. */
+static apr_size_t credential_at(const char *s, apr_size_t *skip)
+{
+    static const char *const marks[] = {"Bearer ", "bearer ", "sk-",
+                                        "key=", "api_key=", "api-key: "};
+    apr_size_t i, k, n;
+
+    for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+        k = strlen(marks[i]);
+        if (strncmp(s, marks[i], k))
+            continue;
+        n = strcspn(s + k, " \t\r\n\"',;&)}]");
+        while (n && s[k + n - 1] == '.')   /* end of a sentence */
+            n--;
+        if (n >= 4) {
+            *skip = (marks[i][0] == 's') ? 0 : k; /* keep "Bearer ", "key=" */
+            return k + n;
+        }
+    }
+    return 0;
+}
+
+const char *aura_redact(apr_pool_t *p, const char *s, const char *secret)
+{
+    apr_size_t slen = secret ? strlen(secret) : 0, n, skip, len = 0;
+    char *out;
+    const char *c;
+    int changed = 0;
+
+    if (!s)
+        return NULL;
+    /* Each replacement consumes >= 4 bytes and writes 10: 3x is enough. */
+    out = apr_palloc(p, 3 * strlen(s) + 16);
+    for (c = s; *c;) {
+        skip = 0;
+        if (slen >= 4 && !strncmp(c, secret, slen))
+            n = slen;
+        else if ((c != s && isalnum((unsigned char)c[-1])) ||
+                 (n = credential_at(c, &skip)) == 0) {
+            out[len++] = *c++;
+            continue;
+        }
+        memcpy(out + len, c, skip);
+        len += skip;
+        memcpy(out + len, "[redacted]", 10);
+        len += 10;
+        c += n;
+        changed = 1;
+    }
+    out[len] = '\0';
+    return changed ? out : s;
 }

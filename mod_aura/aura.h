@@ -52,6 +52,17 @@ const char *aura_json_string(json_object *obj, const char *key);
  * so that 0.1 + 0.2 prints as 0.3 and not 0.30000000000000004. */
 json_object *aura_json_money(double v);
 
+/* Nesting depth accepted in any JSON the gateway parses (request bodies,
+ * upstream answers): tool schemas nest deeper than json-c's default 32,
+ * and providers echo them back. */
+#define AURA_JSON_DEPTH 128
+
+/* Text that came from an upstream (error messages), made safe to show and
+ * log: every occurrence of `secret` (may be NULL), and anything that looks
+ * like a credential ("Bearer <token>", "sk-...", "key=..."), is replaced by
+ * "[redacted]". Returns `s` itself when there is nothing to redact. */
+const char *aura_redact(apr_pool_t *p, const char *s, const char *secret);
+
 /* Random ids like "resp_3f9a..." (prefix + 24 hex chars), pool-allocated. */
 const char *aura_make_id(apr_pool_t *p, const char *prefix);
 

@@ -226,6 +226,23 @@ static void test_upstream(apr_pool_t *p)
     AT_STREQ(e->code, "upstream_unreachable", "connect failure code");
 }
 
+static void test_redact(apr_pool_t *p)
+{
+    const char *plain = "model overloaded, retry later";
+    AT_OK(aura_redact(p, plain, "sk-live-123456") == plain,
+          "nothing to redact: same string back");
+    AT_STREQ(aura_redact(p, "bad header: Bearer sk-secret-123", NULL),
+             "bad header: Bearer [redacted]", "bearer token redacted");
+    AT_STREQ(aura_redact(p, "Incorrect API key provided: sk-abc***xyz.", NULL),
+             "Incorrect API key provided: [redacted].", "sk- key redacted");
+    AT_STREQ(aura_redact(p, "got q1w2e3r4t5 as key", "q1w2e3r4t5"),
+             "got [redacted] as key", "the configured secret redacted");
+    AT_STREQ(aura_redact(p, "url ?key=AIzaSyABCDEF&x=1", NULL),
+             "url ?key=[redacted]&x=1", "key= query value redacted");
+    AT_STREQ(aura_redact(p, "task-1234 and disk-5678", NULL),
+             "task-1234 and disk-5678", "sk- inside a word is not a key");
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -236,6 +253,7 @@ int main(void)
     test_cost();
     test_meter(p);
     test_upstream(p);
+    test_redact(p);
     apr_pool_destroy(p);
     apr_terminate();
     return AT_DONE();
