@@ -2,6 +2,7 @@
  * aura_registry.c - model registry loading and model resolution.
  */
 #include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 #include <apr_file_io.h>
 
@@ -118,6 +119,31 @@ static const char *load_model(aura_registry_t *reg, const char *name,
     return NULL;
 }
 
+static int prefix_order(const void *a, const void *b)
+{
+    const aura_prefix_t *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len > y->len ? -1 : 1;
+    return strcmp(x->prefix, y->prefix);
+}
+
+static void rebuild_prefix_list(aura_registry_t *reg)
+{
+    apr_hash_index_t *hi;
+    apr_array_header_t *list = apr_array_make(reg->pool, 8,
+                                              sizeof(aura_prefix_t));
+    /* Load time, one thread: a pool-allocated iterator. */
+    for (hi = apr_hash_first(reg->pool, reg->prefixes); hi;
+         hi = apr_hash_next(hi)) {
+        aura_prefix_t *px = apr_array_push(list);
+        px->prefix = apr_hash_this_key(hi);
+        px->len = strlen(px->prefix);
+        px->provider = apr_hash_this_val(hi);
+    }
+    qsort(list->elts, list->nelts, sizeof(aura_prefix_t), prefix_order);
+    reg->prefix_list = list;
+}
+
 const char *aura_registry_load_json(aura_registry_t *reg, const char *text,
                                     const char *origin)
 {
@@ -151,6 +177,7 @@ const char *aura_registry_load_json(aura_registry_t *reg, const char *text,
                          APR_HASH_KEY_STRING,
                          apr_pstrdup(p, json_object_get_string(prov)));
         }
+        rebuild_prefix_list(reg);
     }
     return NULL;
 }
@@ -183,25 +210,20 @@ const aura_model_t *aura_registry_find(const aura_registry_t *reg,
     return reg ? apr_hash_get(reg->models, name, APR_HASH_KEY_STRING) : NULL;
 }
 
-/* Longest matching prefix; deterministic whatever the hash order. */
+/* Longest matching prefix. The list is sorted longest first (then by
+ * name), so the answer never depends on hash order, and lookups allocate
+ * nothing and touch no shared iterator. */
 static const char *prefix_provider(const aura_registry_t *reg,
                                    const char *name)
 {
-    apr_hash_index_t *hi;
-    const char *best = NULL;
-    apr_size_t best_len = 0;
-
-    for (hi = apr_hash_first(NULL, reg->prefixes); hi; hi = apr_hash_next(hi)) {
-        const void *key;
-        apr_ssize_t klen;
-        void *val;
-        apr_hash_this(hi, &key, &klen, &val);
-        if ((apr_size_t)klen > best_len && !strncmp(name, key, klen)) {
-            best = val;
-            best_len = (apr_size_t)klen;
-        }
+    int i;
+    for (i = 0; reg->prefix_list && i < reg->prefix_list->nelts; i++) {
+        const aura_prefix_t *px =
+            &APR_ARRAY_IDX(reg->prefix_list, i, aura_prefix_t);
+        if (!strncmp(name, px->prefix, px->len))
+            return px->provider;
     }
-    return best;
+    return NULL;
 }
 
 /* An entry served by `provider` under upstream id `upstream`, for pricing
@@ -263,6 +285,7 @@ static void apply_routes(const aura_rules_t *rules, aura_resolved_t *out)
             &APR_ARRAY_IDX(rules->routes, i, aura_route_rule_t);
         if (glob_match(rr->pattern, out->name)) {
             out->provider = rr->provider;
+            out->routed = 1;
             if (rr->upstream)
                 out->upstream_model = rr->upstream;
             return;
@@ -270,6 +293,8 @@ static void apply_routes(const aura_rules_t *rules, aura_resolved_t *out)
     }
 }
 
+/* Returns 0: unknown, 1: resolved, 2: resolved from an explicit
+ * "provider/model" (which no AuraRoute may override). */
 static int lookup(apr_pool_t *p, const aura_registry_t *reg,
                   apr_hash_t *providers, const char *m, aura_resolved_t *out)
 {
@@ -284,7 +309,7 @@ static int lookup(apr_pool_t *p, const aura_registry_t *reg,
             out->entry = e;
             out->upstream_model = e ? e->upstream : slash + 1;
             out->name = m;
-            return 1;
+            return 2;
         }
     }
     if ((e = aura_registry_find(reg, m)) != NULL) {
@@ -308,6 +333,7 @@ aura_error_t *aura_resolve(apr_pool_t *p, const aura_registry_t *reg,
 {
     const char *asked = requested ? requested : rules->default_model;
     const char *m = asked;
+    int found;
 
     memset(out, 0, sizeof(*out));
     out->requested = requested;
@@ -316,7 +342,8 @@ aura_error_t *aura_resolve(apr_pool_t *p, const aura_registry_t *reg,
                                 "Missing required parameter: 'model' (and "
                                 "no default model is configured here).");
     m = apply_aliases(rules, m);
-    if (!lookup(p, reg, providers, m, out)) {
+    found = lookup(p, reg, providers, m, out);
+    if (!found) {
         /* Even an unknown name may be routed explicitly by AuraRoute. */
         out->name = out->upstream_model = m;
         apply_routes(rules, out);
@@ -326,7 +353,7 @@ aura_error_t *aura_resolve(apr_pool_t *p, const aura_registry_t *reg,
                                    "The model '%s' does not exist or is not "
                                    "served by this gateway.", m);
     }
-    else {
+    else if (found == 1) {
         apply_routes(rules, out);
     }
     if (!allowed(rules, asked, m, out->name))

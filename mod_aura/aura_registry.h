@@ -10,7 +10,8 @@
  *   3. the longest declared prefix ("gpt-" → openai); ties cannot happen
  *      (prefixes are unique keys), so the result never depends on order.
  *   4. otherwise: not found (404), never a silent guess.
- * Per-directory AuraRoute rules then override the provider (first match).
+ * Per-directory AuraRoute rules then override the provider (first match),
+ * except for "provider/model" names, which are always explicit.
  */
 #ifndef AURA_REGISTRY_H
 #define AURA_REGISTRY_H
@@ -44,10 +45,20 @@ typedef struct aura_model {
     unsigned caps;
 } aura_model_t;
 
+typedef struct aura_prefix {
+    const char *prefix;
+    apr_size_t len;
+    const char *provider;
+} aura_prefix_t;
+
 typedef struct aura_registry {
     apr_pool_t *pool;
     apr_hash_t *models;         /* name and aliases → aura_model_t* */
-    apr_hash_t *prefixes;       /* prefix → provider name */
+    apr_hash_t *prefixes;       /* prefix → provider name (while loading) */
+    apr_array_header_t *prefix_list; /* aura_prefix_t, longest first: read
+                                        by request threads, never iterated
+                                        through the hash (its built-in
+                                        iterator is not thread-safe) */
     apr_hash_t *by_upstream;    /* "provider/upstream-id" → aura_model_t* */
 } aura_registry_t;
 
@@ -83,6 +94,9 @@ typedef struct aura_resolved {
     const char *provider;       /* configured upstream name */
     const char *upstream_model; /* id sent upstream */
     const aura_model_t *entry;  /* registry entry, or NULL */
+    int routed;                 /* an AuraRoute chose the provider: the
+                                   entry still prices the model, but its
+                                   "api" no longer applies */
 } aura_resolved_t;
 
 /* `providers`: configured upstream names (keys) → anything. Errors:

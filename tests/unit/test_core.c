@@ -3,6 +3,7 @@
  * error mapping, json helpers.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <apr_general.h>
 
@@ -126,8 +127,49 @@ static void test_resolve(apr_pool_t *p)
     AT_OK(!e && !strcmp(r.provider, "azure") &&
               !strcmp(r.upstream_model, "my-deployment") && r.entry,
           "AuraRoute overrides provider and upstream, keeps prices");
+    e = resolve(p, reg, &rules, "openai/gpt-4o", &r);
+    AT_OK(!e && !strcmp(r.provider, "openai") && !r.routed,
+          "AuraRoute never overrides an explicit provider/model");
+    e = resolve(p, reg, &rules, "gpt-4o", &r);
+    AT_OK(!e && r.routed, "routed flag set when a route chose");
     e = resolve(p, reg, &rules, "nope/x", &r);
     AT_INTEQ(e ? e->status : 0, 404, "unknown provider prefix is 404");
+}
+
+/* The request threads of a threaded MPM resolve concurrently. */
+static void *resolve_many(void *arg)
+{
+    aura_registry_t *reg = arg;
+    aura_rules_t rules = {0};
+    apr_pool_t *p;
+    aura_resolved_t r;
+    int i, ok = 1;
+
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < 20000; i++) {
+        apr_pool_clear(p);
+        ok &= aura_resolve(p, reg, &rules, providers(p), "gpt-9-x", &r) == NULL
+              && !strcmp(r.provider, "openai");
+    }
+    apr_pool_destroy(p);
+    return ok ? arg : NULL;
+}
+
+static void test_resolve_threads(apr_pool_t *p)
+{
+    aura_registry_t *reg = aura_registry_create(p);
+    pthread_t th[6];
+    int i, ok = 1;
+    void *res;
+
+    aura_registry_load_json(reg, REG, "test");
+    for (i = 0; i < 6; i++)
+        pthread_create(&th[i], NULL, resolve_many, reg);
+    for (i = 0; i < 6; i++) {
+        pthread_join(th[i], &res);
+        ok &= res != NULL;
+    }
+    AT_OK(ok, "6 threads resolve by prefix concurrently, all correct");
 }
 
 static void test_cost(void)
@@ -206,18 +248,22 @@ static void test_upstream(apr_pool_t *p)
                        "\"code\":\"unsupported_value\"}}";
     aura_error_t *e;
 
-    e = aura_upstream_status_error(p, "openai", 429, b429, strlen(b429), "7");
+    e = aura_upstream_status_error(p, "openai", NULL, 429, b429, strlen(b429), "7");
     AT_INTEQ(e->status, 429, "429 stays 429");
     AT_STREQ(e->retry_after, "7", "Retry-After passed on");
     AT_STREQ(e->code, "insufficient_quota", "upstream code kept");
-    e = aura_upstream_status_error(p, "openai", 401, b401, strlen(b401), NULL);
+    e = aura_upstream_status_error(p, "openai", NULL, 401, b401, strlen(b401), NULL);
     AT_INTEQ(e->status, 502, "401 → 502");
     AT_STREQ(e->code, "upstream_auth_failed", "401 code");
     AT_OK(!strstr(e->message, "sk-"), "upstream 401 text (key) not passed on");
-    e = aura_upstream_status_error(p, "openai", 400, b400, strlen(b400), NULL);
+    e = aura_upstream_status_error(p, "openai", NULL, 400, b400, strlen(b400), NULL);
     AT_INTEQ(e->status, 400, "400 passes");
     AT_STREQ(e->param, "temperature", "upstream param kept");
-    e = aura_upstream_status_error(p, "openai", 500, "<html>", 6, NULL);
+    e = aura_upstream_status_error(p, "openai", "k-123456", 400,
+        "{\"error\":{\"message\":\"bad header: Bearer k-123456 and k-123456\"}}",
+        64, NULL);
+    AT_OK(!strstr(e->message, "k-123456"), "upstream echo of the key redacted");
+    e = aura_upstream_status_error(p, "openai", NULL, 500, "<html>", 6, NULL);
     AT_INTEQ(e->status, 502, "500 → 502");
     e = aura_upstream_transport_error(p, "x", AURA_HTTP_FIRST_BYTE_TIMEOUT, 0);
     AT_INTEQ(e->status, 504, "first-byte timeout → 504");
@@ -250,6 +296,7 @@ int main(void)
     apr_pool_create(&p, NULL);
     test_registry(p);
     test_resolve(p);
+    test_resolve_threads(p);
     test_cost();
     test_meter(p);
     test_upstream(p);
