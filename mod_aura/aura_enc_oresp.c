@@ -137,11 +137,23 @@ aura_error_t *aura_oresp_encode(apr_pool_t *p, const aura_request_t *req,
                                 const aura_target_t *t, const char **body,
                                 apr_size_t *len)
 {
-    json_object *out = aura_json_pool(p, copy_body(req->body));
+    json_object *out;
     /* The gateway hands out its own ids, not the upstream's: unless the
      * client asked for storage, keep nothing upstream. */
     int store = req->store == 1;
-    json_object *include = make_include(req, store);
+    json_object *include;
+
+    /* Clients only ever see the gateway's response ids, never the
+     * upstream's, so an upstream chain cannot be named yet. */
+    if (req->previous_response_id)
+        return aura_bad_request(p, "previous_response_not_found",
+                                "previous_response_id",
+                                "Previous response with id '%s' not found: "
+                                "this gateway does not store responses yet; "
+                                "send the whole conversation as input.",
+                                req->previous_response_id);
+    out = aura_json_pool(p, copy_body(req->body));
+    include = make_include(req, store);
 
     json_object_object_add(out, "model",
                            json_object_new_string(t->upstream_model));

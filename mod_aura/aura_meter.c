@@ -111,7 +111,10 @@ void aura_meter_apply(json_object *resource, const aura_usage_t *u,
                            json_object_new_int64(mi->overhead_us));
     json_object_object_add(aura, "attempts", json_object_new_int(mi->attempts));
     add_str(aura, "cache", mi->cache ? mi->cache : "miss");
-    add_str(aura, "cost_status", cost.known ? "priced" : "unknown_price");
+    /* Priced but no usage reported (a server that ignores include_usage):
+     * say so, rather than "priced" with no figures. */
+    add_str(aura, "cost_status", !u || !u->present ? "no_usage"
+                                 : cost.known ? "priced" : "unknown_price");
     json_object_object_add(aura, "agentic", agentic_json(resource, u));
     json_object_object_add(resource, "aura", aura);
 }

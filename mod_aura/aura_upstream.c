@@ -33,12 +33,14 @@ static const char *code_of(apr_pool_t *p, json_object *err)
 }
 
 aura_error_t *aura_upstream_status_error(apr_pool_t *p, const char *provider,
-                                         int status, const char *body,
-                                         apr_size_t len,
+                                         const char *secret, int status,
+                                         const char *body, apr_size_t len,
                                          const char *retry_after)
 {
     json_object *err = upstream_error_obj(p, body, len);
-    const char *msg = aura_json_string(err, "message");
+    /* Upstream text goes to the client and the log: never a credential. */
+    const char *msg = aura_redact(p, aura_json_string(err, "message"),
+                                  secret);
     aura_error_t *e;
 
     if (status == 401 || status == 403)

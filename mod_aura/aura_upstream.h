@@ -17,8 +17,10 @@
 #include "aura.h"
 #include "aura_http.h"
 
+/* `secret`: the credential sent upstream (may be NULL); the upstream's
+ * text is passed through aura_redact() with it before it is shown. */
 aura_error_t *aura_upstream_status_error(apr_pool_t *p, const char *provider,
-                                         int status, const char *body,
+                                         const char *secret, int status, const char *body,
                                          apr_size_t len,
                                          const char *retry_after);
 

@@ -345,14 +345,16 @@ static void test_oresp(void)
              "\"store\":false,\"include\":[\"reasoning.encrypted_content\"]}",
              "reasoning carried in the input: encrypted reasoning included");
     ORESP_EQ("{\"input\":\"Hi\",\"store\":true,\"stream\":true,"
-             "\"reasoning\":{\"effort\":\"low\"},\"previous_response_id\":"
-             "\"resp_1\"}", 0,
+             "\"reasoning\":{\"effort\":\"low\"}}", 0,
              "{\"model\":\"up-model\",\"input\":[{\"type\":\"message\","
              "\"role\":\"user\",\"content\":[{\"type\":\"input_text\","
              "\"text\":\"Hi\"}]}],\"stream\":true,\"store\":true,"
-             "\"reasoning\":{\"effort\":\"low\"},\"previous_response_id\":"
-             "\"resp_1\"}",
-             "store:true kept; no include; previous_response_id passes");
+             "\"reasoning\":{\"effort\":\"low\"}}",
+             "store:true kept; no include");
+    expect_error(aura_oresp_encode, "{\"input\":\"x\",\"store\":true,"
+                 "\"previous_response_id\":\"resp_1\"}", 0,
+                 "previous_response_not_found", "previous_response_id",
+                 "previous_response_id refused: gateway ids are not upstream ids");
     ORESP_EQ("{\"input\":\"Hi\",\"reasoning\":{\"effort\":\"low\"},"
              "\"include\":[\"message.output_text.logprobs\","
              "\"reasoning.encrypted_content\"],\"top_logprobs\":2}", 0,
