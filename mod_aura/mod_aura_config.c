@@ -101,6 +101,15 @@ static void provider_kind(aura_provider_t *pv, const char *kind)
     }
 }
 
+/* The base URL without trailing slashes: paths are appended to it. */
+static const char *base_url(apr_pool_t *p, const char *url)
+{
+    apr_size_t n = strlen(url);
+    while (n && url[n - 1] == '/')
+        n--;
+    return apr_pstrmemdup(p, url, n);
+}
+
 static const char *set_provider(cmd_parms *cmd, void *d, int argc,
                                 char *const argv[])
 {
@@ -124,9 +133,7 @@ static const char *set_provider(cmd_parms *cmd, void *d, int argc,
     pv = apr_pcalloc(cmd->pool, sizeof(*pv));
     pv->name = argv[0];
     provider_kind(pv, argv[1]);
-    pv->base_url = apr_pstrdup(cmd->pool, url);
-    while (*pv->base_url && pv->base_url[strlen(pv->base_url) - 1] == '/')
-        ((char *)pv->base_url)[strlen(pv->base_url) - 1] = '\0';
+    pv->base_url = base_url(cmd->pool, url);
     for (i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "api=chat"))
             pv->adapter = &aura_adapter_openai_chat;
@@ -171,11 +178,12 @@ static const char *parse_ms(apr_pool_t *p, const char *arg, long *out)
 {
     char *end;
     double v = strtod(arg, &end);
-    if (end == arg || v < 0)
-        return apr_psprintf(p, "'%s' is not a duration", arg);
+    /* A day at most: anything larger is a typo, and keeps the cast safe. */
+    if (end == arg || !(v >= 0) || v > 86400000.0)
+        return apr_psprintf(p, "'%s' is not a duration (0 to 86400 s)", arg);
     if (!strcmp(end, "ms"))
         *out = (long)v;
-    else if (!*end || !strcmp(end, "s"))
+    else if ((!*end || !strcmp(end, "s")) && v <= 86400.0)
         *out = (long)(v * 1000.0);
     else
         return apr_psprintf(p, "'%s': use seconds (1.5) or ms (1500ms)", arg);
@@ -268,7 +276,10 @@ const command_rec aura_cmds[] = {
                     "glob patterns of the models allowed here"),
     AP_INIT_TAKE23("AuraRoute", add_route, NULL, DIR_SCOPE,
                    "model-glob provider [upstream-model]"),
-    AP_INIT_TAKE1("AuraMaxBodySize", set_max_body, NULL, DIR_SCOPE,
+    /* Not in .htaccess: bodies are held in memory, and a .htaccess author
+     * must not be able to raise what one request may cost the server. */
+    AP_INIT_TAKE1("AuraMaxBodySize", set_max_body, NULL,
+                  RSRC_CONF | ACCESS_CONF,
                   "largest request body accepted, in bytes"),
     {NULL}
 };
@@ -287,6 +298,9 @@ static const char *read_key_file(apr_pool_t *p, const char *path,
         return apr_psprintf(p, "cannot open key file %s", path);
     apr_file_read(f, buf, &n);
     apr_file_close(f);
+    if (n == sizeof(buf) - 1)
+        return apr_psprintf(p, "key file %s is larger than %d bytes", path,
+                            (int)sizeof(buf) - 2);
     buf[n] = '\0';
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
                  buf[n - 1] == ' '))
@@ -327,10 +341,8 @@ static void provider_from_env(apr_pool_t *p, aura_srv_conf_t *c)
     pv = apr_pcalloc(p, sizeof(*pv));
     pv->name = "openai";
     provider_kind(pv, "openai");
-    pv->base_url = apr_pstrdup(p, (url && *url) ? url
-                                                : "https://api.openai.com/v1");
-    while (*pv->base_url && pv->base_url[strlen(pv->base_url) - 1] == '/')
-        ((char *)pv->base_url)[strlen(pv->base_url) - 1] = '\0';
+    pv->base_url = base_url(p, (url && *url) ? url
+                                             : "https://api.openai.com/v1");
     pv->key_source = "env:OPENAI_API_KEY";
     apr_hash_set(c->providers, pv->name, APR_HASH_KEY_STRING, pv);
 }

@@ -34,32 +34,42 @@ static apr_status_t pass_now(aura_exchange_t *ex)
     return ex->client_gone ? APR_ECONNABORTED : APR_SUCCESS;
 }
 
-static apr_status_t write_flush(aura_exchange_t *ex, const char *s,
-                                apr_size_t n)
-{
-    apr_bucket_alloc_t *ba = ex->filter->c->bucket_alloc;
-    /* A heap copy: the event text lives only for this call. */
-    APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_heap_create(s, n, NULL, ba));
-    APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_flush_create(ba));
-    return pass_now(ex);
-}
-
-/* The builder's sink: one complete event → one SSE frame → the client. */
+/* The builder's sink: one complete event → one SSE frame, written
+ * straight into bucket memory (no intermediate copy) and appended to the
+ * outgoing brigade. aura_filter_flush sends what is there, with a FLUSH,
+ * as soon as the upstream piece that produced it is consumed, so events
+ * that complete together leave in one write and none waits for more. */
 static apr_status_t sse_sink(void *baton, const char *type, json_object *ev)
 {
+    static const char ev_tag[] = "event: ", data_tag[] = "\ndata: ";
     aura_exchange_t *ex = baton;
-    apr_pool_t *scratch;
-    apr_size_t n;
-    const char *frame;
-    apr_status_t rv;
+    apr_bucket_alloc_t *ba = ex->r->connection->bucket_alloc;
+    size_t jlen = 0, tlen = strlen(type);
+    const char *json = json_object_to_json_string_length(
+        ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &jlen);
+    apr_size_t n = sizeof(ev_tag) - 1 + tlen + sizeof(data_tag) - 1 + jlen + 2;
+    char *buf, *w;
 
     if (ex->client_gone)
         return APR_ECONNABORTED;
-    apr_pool_create(&scratch, ex->r->pool);
-    frame = aura_sse_frame(scratch, type, ev, &n);
-    rv = write_flush(ex, frame, n);
-    apr_pool_destroy(scratch);
-    return rv;
+    w = buf = apr_bucket_alloc(n, ba);
+    memcpy(w, ev_tag, sizeof(ev_tag) - 1), w += sizeof(ev_tag) - 1;
+    memcpy(w, type, tlen), w += tlen;
+    memcpy(w, data_tag, sizeof(data_tag) - 1), w += sizeof(data_tag) - 1;
+    memcpy(w, json, jlen), w += jlen;
+    memcpy(w, "\n\n", 2);
+    APR_BRIGADE_INSERT_TAIL(ex->out_bb,
+                            apr_bucket_heap_create(buf, n, apr_bucket_free, ba));
+    return APR_SUCCESS;
+}
+
+apr_status_t aura_filter_flush(aura_exchange_t *ex)
+{
+    if (APR_BRIGADE_EMPTY(ex->out_bb))
+        return ex->client_gone ? APR_ECONNABORTED : APR_SUCCESS;
+    APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_flush_create(
+                                ex->filter->c->bucket_alloc));
+    return pass_now(ex);
 }
 
 static void on_finalize(void *baton, aura_rb_t *rb, json_object *resource)
@@ -159,7 +169,10 @@ static apr_status_t feed(aura_exchange_t *ex, apr_bucket *b)
         return rv;
     if (ex->stream)
         aura_rb_start(ex->rb); /* created + in_progress before any item */
-    return n ? aura_decoder_feed(ex->dec, data, n) : APR_SUCCESS;
+    rv = n ? aura_decoder_feed(ex->dec, data, n) : APR_SUCCESS;
+    if (rv == APR_SUCCESS && ex->stream)
+        rv = aura_filter_flush(ex);
+    return rv;
 }
 
 apr_status_t aura_translate_filter(ap_filter_t *f, apr_bucket_brigade *bb)

@@ -77,12 +77,34 @@ static int is_json_type(const char *ct)
            (n > 5 && !strncasecmp(ct + n - 5, "+json", 5));
 }
 
+static int too_large(aura_exchange_t *ex, apr_off_t max)
+{
+    ex->r->connection->keepalive = AP_CONN_CLOSE;
+    return aura_send_error(ex, aura_error_make(ex->r->pool, 413,
+        "invalid_request_error", "request_too_large", NULL,
+        "The request body is larger than the %" APR_OFF_T_FMT
+        " bytes allowed here.", max));
+}
+
+static int read_failed(aura_exchange_t *ex, long n)
+{
+    /* httpd's own limits (LimitRequestBody) and read timeouts arrive here
+     * as negative reads; keep their status (413, 408) instead of 400. */
+    int status = n < 0 ? ap_map_http_request_error((apr_status_t)-n,
+                                                   HTTP_BAD_REQUEST)
+                       : HTTP_BAD_REQUEST;
+    if (status == HTTP_REQUEST_ENTITY_TOO_LARGE)
+        return too_large(ex, ex->r->remaining);
+    return fail(ex, status, "invalid_body", NULL,
+                "The request body could not be read completely.");
+}
+
 static int read_body(aura_exchange_t *ex, char **out, apr_size_t *outlen)
 {
     request_rec *r = ex->r;
     apr_off_t max = ex->dc->max_body > 0 ? ex->dc->max_body
                                          : AURA_DEFAULT_MAX_BODY;
-    apr_size_t cap = 8192, len = 0;
+    apr_size_t cap, len = 0;
     char *buf;
     long n;
 
@@ -90,15 +112,16 @@ static int read_body(aura_exchange_t *ex, char **out, apr_size_t *outlen)
         return fail(ex, 400, "invalid_body", NULL,
                     "The request body could not be read.");
     if (r->remaining > max)
-        goto too_large;
-    if (r->remaining > 0)
-        cap = (apr_size_t)r->remaining + 1;
+        return too_large(ex, max);
+    /* Content-Length known: one exact buffer (+1 for the NUL, +1 so that
+     * the final zero-length read needs no growth). Chunked: grow. */
+    cap = r->remaining > 0 ? (apr_size_t)r->remaining + 2 : 8192;
     buf = apr_palloc(r->pool, cap);
     if (ap_should_client_block(r)) {
         while ((n = ap_get_client_block(r, buf + len, cap - len - 1)) > 0) {
             len += (apr_size_t)n;
             if ((apr_off_t)len > max)
-                goto too_large;
+                return too_large(ex, max);
             if (cap - len - 1 == 0) {
                 char *bigger = apr_palloc(r->pool, cap * 2);
                 memcpy(bigger, buf, len);
@@ -107,20 +130,12 @@ static int read_body(aura_exchange_t *ex, char **out, apr_size_t *outlen)
             }
         }
         if (n < 0)
-            return fail(ex, 400, "invalid_body", NULL,
-                        "The request body could not be read completely.");
+            return read_failed(ex, n);
     }
     buf[len] = '\0';
     *out = buf;
     *outlen = len;
     return DECLINED; /* "continue" */
-
-too_large:
-    r->connection->keepalive = AP_CONN_CLOSE;
-    return aura_send_error(ex, aura_error_make(r->pool, 413,
-        "invalid_request_error", "request_too_large", NULL,
-        "The request body is larger than the %" APR_OFF_T_FMT
-        " bytes allowed here.", max));
 }
 
 static aura_exchange_t *exchange_create(request_rec *r)
@@ -196,19 +211,29 @@ static int client_gone(void *baton)
     return 0;
 }
 
+static int is_json_body(const char *ctype)
+{
+    return ctype && !strncasecmp(ctype, "application/json", 16);
+}
+
 static int on_head(void *baton, int status, const char *ctype,
                    const char *retry_after)
 {
     aura_exchange_t *ex = baton;
-    (void)ctype;
     ex->retry_after = retry_after;
     if (status < 200 || status > 299)
         return 0;
+    /* A stream request answered with one JSON document (an error body
+     * with a 200, or a server that ignores "stream"): decode it as a
+     * body; the builder still streams the events to the client. */
+    if (ex->stream && is_json_body(ctype))
+        ex->dec = ex->adapter->decoder(ex->r->pool, ex->rb, 0);
     ex->passing = 1;
     aura_filter_attach(ex);
     /* The client sees response.created as soon as the provider accepted
      * the request, before its first token. */
-    if (ex->stream && aura_rb_start(ex->rb) != APR_SUCCESS)
+    if (ex->stream && (aura_rb_start(ex->rb) != APR_SUCCESS ||
+                       aura_filter_flush(ex) != APR_SUCCESS))
         return 1;
     return 0;
 }
@@ -267,7 +292,9 @@ static aura_error_t *prepare_upstream(aura_exchange_t *ex)
         add_header(h->headers, apr_pstrcat(r->pool, "Authorization: Bearer ",
                                            pv->key, NULL));
     h->connect_ms = ex->sc->connect_ms;
-    h->first_byte_ms = ex->sc->first_byte_ms;
+    /* Without streaming the first byte is the whole answer: only the
+     * total timeout applies. */
+    h->first_byte_ms = ex->stream ? ex->sc->first_byte_ms : 0;
     h->idle_ms = ex->sc->idle_ms;
     h->total_ms = ex->sc->total_ms;
     h->on_head = on_head;
@@ -279,7 +306,7 @@ static aura_error_t *prepare_upstream(aura_exchange_t *ex)
 
 static const aura_adapter_t *pick_adapter(aura_exchange_t *ex)
 {
-    const aura_model_t *e = ex->route.entry;
+    const aura_model_t *e = ex->route.routed ? NULL : ex->route.entry;
     if (e && e->api && !strcmp(e->api, "chat"))
         return &aura_adapter_openai_chat;
     if (e && e->api && !strcmp(e->api, "responses"))
@@ -325,7 +352,8 @@ static int finish_upstream(aura_exchange_t *ex, aura_http_outcome_e outcome,
         return aura_send_error(ex, aura_upstream_transport_error(
                                        r->pool, name, outcome, detail));
     return aura_send_error(ex, aura_upstream_status_error(
-                                   r->pool, name, ex->http.status,
+                                   r->pool, name, ex->provider->key,
+                                   ex->http.status,
                                    ex->errbody, ex->errlen, ex->retry_after));
 }
 

@@ -57,6 +57,7 @@ typedef struct aura_exchange {
 #define AURA_TRANSLATE_FILTER "AURA_TRANSLATE"
 apr_status_t aura_translate_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 void aura_filter_attach(aura_exchange_t *ex);
+apr_status_t aura_filter_flush(aura_exchange_t *ex);
 
 /* mod_aura_handler.c */
 int aura_handler(request_rec *r);

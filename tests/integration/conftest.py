@@ -743,6 +743,8 @@ HTACCESS = {
               "AuraDefaultModel sim/text\n",
     "evil": "SetHandler aura\n"
             "AuraProvider evil openai-compatible http://127.0.0.1:9/v1\n",
+    "big-body": "SetHandler aura\n"
+                "AuraMaxBodySize 900000000\n",
     "evil-key": "SetHandler aura\n"
                 "AuraProviderKey sim env:PATH\n",
 }

@@ -35,7 +35,8 @@ def test_htaccess_alias_does_not_leak_to_other_locations(gw, sim, H):
 
 
 @pytest.mark.parametrize("d,directive", [("evil", "AuraProvider"),
-                                         ("evil-key", "AuraProviderKey")])
+                                         ("evil-key", "AuraProviderKey"),
+                                         ("big-body", "AuraMaxBodySize")])
 def test_htaccess_cannot_set_endpoints_or_keys(gw, sim, d, directive):
     mark = gw.log_mark()
     r = gw.post({"model": "sim/text", "input": "hi"}, path="/%s/responses" % d)

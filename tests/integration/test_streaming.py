@@ -92,3 +92,32 @@ def test_stream_ends_with_done_and_nothing_after(gw, H):
     assert res.after_done == b"", "bytes after data: [DONE]: %r" % \
         res.after_done
     assert res.trailing == ""
+
+
+def test_stream_request_answered_with_json_still_streams(gw, sim, H):
+    """A server that ignores "stream" answers one JSON document: the gateway
+    decodes it as a body and still streams Open Responses events."""
+    res = gw.stream({"model": "sim/stream-as-json", "input": "hi"})
+    final = H.check_stream(res)
+    assert final["status"] == "completed"
+    text = "".join(e.data["delta"]
+                   for e in res.of_type("response.output_text.delta"))
+    assert text.startswith("I'm unable to provide real-time weather updates")
+    assert final["usage"]["input_tokens"] == 14
+
+
+def test_stream_request_answered_with_json_error_keeps_its_message(gw, H):
+    res = gw.stream({"model": "sim/stream-error-200", "input": "hi"})
+    H.check_stream(res, expect_terminal="response.failed", billed=False)
+    err = res.of_type("error")
+    assert len(err) == 1, res.types()
+    assert "model overloaded" in err[0].data["error"]["message"]
+    assert res.terminal.data["type"] == "response.failed"
+
+
+def test_stream_without_usage_says_no_usage(gw, H):
+    res = gw.stream({"model": "sim/no-usage", "input": "hi"})
+    final = H.check_stream(res, billed=False)
+    assert final["status"] == "completed"
+    assert final["usage"] is None
+    assert final["aura"]["cost_status"] == "no_usage"

@@ -54,12 +54,26 @@ def test_upstream_404_passed_on(gw, H):
 
 
 def test_first_byte_timeout_is_504(gw, H):
+    """A stream request whose upstream does not start answering: 504 before
+    any event (nothing was sent yet, so a plain HTTP error)."""
     t0 = time.time()
-    r = gw.post({"model": "sim/slow-first-byte", "input": "hi"}, timeout=10)
+    r = gw.post({"model": "sim/slow-first-byte", "input": "hi",
+                 "stream": True}, timeout=10)
     elapsed = time.time() - t0
     H.assert_error(r, 504, "upstream_timeout")
     assert 1.3 <= elapsed < 4.0, \
         "AuraFirstByteTimeout is 1.5 s; answered after %.2f s" % elapsed
+
+
+def test_first_byte_timeout_does_not_cut_non_streaming(gw, H):
+    """Without streaming the first byte is the whole answer (a reasoning
+    model may think for minutes): only AuraTotalTimeout (30 s) applies."""
+    t0 = time.time()
+    r = gw.post({"model": "sim/slow-first-byte", "input": "hi"}, timeout=15)
+    elapsed = time.time() - t0
+    assert r.status == 200, r
+    assert elapsed >= 4.5, "answered after %.2f s, before the upstream" % \
+        elapsed
 
 
 def test_stall_mid_stream_fails_the_stream(gw, H):

@@ -383,6 +383,28 @@ SCENARIOS = {
     },
 }
 
+def chat_events_without_usage():
+    # DERIVED: the text stream transcript without its include_usage chunk
+    # (the one with "choices":[]), as a server that ignores stream_options
+    # sends it.
+    return [e for e in chat_text_events() if b'"choices":[]' not in e]
+
+
+def stream_error_as_json(_req):
+    # DERIVED: OpenAI's error envelope (see err_500) sent with status 200 and
+    # application/json to a stream request, as some compatible servers do.
+    return json_reply(json.dumps({"error": {
+        "message": "model overloaded, retry later", "type": "server_error",
+        "param": None, "code": "overloaded"}}).encode())
+
+
+# A server that ignores "stream": the non-stream text transcript, verbatim.
+SCENARIOS["stream-as-json"] = {
+    (CHAT, True): lambda r: json_reply(fixture_bytes(CHAT_TEXT_JSON))}
+SCENARIOS["stream-error-200"] = {(CHAT, True): stream_error_as_json}
+SCENARIOS["no-usage"] = {
+    (CHAT, True): lambda r: stream_reply(chat_events_without_usage())}
+
 # A chat-only model (what a registry entry with "api": "chat" describes):
 # the "text" chat transcripts, and no Responses API at all.
 SCENARIOS["text-chat"] = {k: b for k, b in SCENARIOS["text"].items()
