@@ -62,7 +62,10 @@ extern const aura_adapter_t aura_adapter_openai_chat;
 extern const aura_adapter_t aura_adapter_openai_responses;
 
 /* Feed upstream bytes (any split: mid-line, mid-UTF-8, mid-JSON). Returns
- * the sink's status (non-success: the client is gone; stop the transfer).
+ * non-success when the transfer must stop: the sink's status when the
+ * client is gone (APR_ECONNABORTED), or APR_ENOSPC once the answer passed
+ * AURA_RB_MAX_CONTENT (the response then failed with
+ * "upstream_response_too_large"); both are sticky for later feeds.
  * Malformed upstream data ends the response with aura_rb_fail (type
  * "server_error", code "upstream_bad_response") and later feeds are
  * ignored; that still returns APR_SUCCESS. */

@@ -10,6 +10,7 @@
  * is used (the gateway never asks for n > 1).
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aura_decoder.h"
@@ -56,8 +57,12 @@ apr_status_t aura_dec_fail_upstream(aura_decoder_t *d, const char *code,
     const char *msg = json_object_is_type(err, json_type_string)
                           ? json_object_get_string(err)
                           : aura_json_string(err, "message");
-    return aura_dec_fail(d, code, "upstream error: %s",
-                         msg && *msg ? msg : "(no message)");
+    /* Some providers echo the request's Authorization header in their
+     * error text; it must reach neither the client nor the log. */
+    return aura_dec_fail(d, aura_redact(d->pool, code, NULL),
+                         "upstream error: %s", msg && *msg
+                             ? aura_redact(d->pool, msg, NULL)
+                             : "(no message)");
 }
 
 json_object *aura_dec_parse(aura_decoder_t *d, const char *data,
@@ -139,9 +144,14 @@ static apr_status_t body_feed(aura_decoder_t *d, const char *buf,
     if (d->body_bad || !len)
         return d->rv;
     d->body_len += len;
-    if (d->body_len > AURA_DEC_MAX_BODY) {
+    if (d->body_len > aura_rb_max_content(d->rb)) {
+        /* the builder's bound, applied to the whole body: stop reading */
         d->body_bad = 1;
-        return d->rv;
+        aura_dec_fail(d, "upstream_response_too_large",
+                      "the upstream response is larger than the gateway's "
+                      "limit of %" APR_SIZE_T_FMT " bytes; the rest was not "
+                      "read", aura_rb_max_content(d->rb));
+        return aura_dec_st(d, APR_ENOSPC);
     }
     if (d->doc) {                   /* only whitespace may follow */
         for (i = 0; i < len; i++)
@@ -180,7 +190,9 @@ void aura_dec_init(aura_decoder_t *d, apr_pool_t *p, aura_rb_t *rb,
     d->pool = p;
     d->rb = rb;
     d->stream = stream;
-    d->tok = json_tokener_new();
+    d->tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+    if (!d->tok)
+        abort();                    /* out of memory, as APR does */
     apr_pool_cleanup_register(p, d, tok_cleanup, apr_pool_cleanup_null);
     if (stream) {
         d->sse = aura_sse_create(p, 0, sse_event, d);
@@ -210,16 +222,18 @@ apr_status_t aura_decoder_end(aura_decoder_t *d)
 
 typedef struct chat_dec {
     aura_decoder_t d;
-    /* Builder indices. At most one item is open: `cur`. When the stream
-     * moves to another item the previous one is closed, so clients see
-     * item N done before item N+1 is added, as OpenAI's own Responses
-     * stream does. Every item other than `cur` is closed. */
-    int cur;
+    /* Builder indices. At most one message or reasoning item is open:
+     * `cur`. When the stream moves to another item it is closed, so
+     * clients see it done before the next item is added, as OpenAI's own
+     * Responses stream does. Function calls stay open until the finish
+     * (which closes them in output_index order): a provider may
+     * interleave the fragments of parallel calls, and each call's
+     * arguments.done must carry all of its arguments. */
+    int cur;                    /* the open message / reasoning, or -1 */
     int msg, rs;                /* the current message / reasoning item */
     apr_array_header_t *calls;  /* int: builder idx per tool_calls index */
     const char *finish;         /* finish_reason of choice 0 */
     int saw_done;               /* data: [DONE] */
-    long late;                  /* fragments folded into closed calls */
 } chat_dec;
 
 static void chat_usage(chat_dec *c, json_object *u)
@@ -237,36 +251,32 @@ static void chat_usage(chat_dec *c, json_object *u)
     aura_rb_usage(c->d.rb, &us);
 }
 
-/* Makes idx the open item, closing the one the stream has left. */
-static void chat_switch(chat_dec *c, int idx)
+/* Closes the open message or reasoning item, if any: the stream has
+ * moved on to another item. */
+static void chat_leave(chat_dec *c)
 {
-    if (c->cur >= 0 && c->cur != idx) {
+    if (c->cur >= 0)
         aura_dec_st(&c->d, aura_rb_close(c->d.rb, c->cur));
-        if (c->cur == c->msg)
-            c->msg = -1;
-        if (c->cur == c->rs)
-            c->rs = -1;
-    }
-    c->cur = idx;
+    c->cur = c->msg = c->rs = -1;
 }
 
 static void chat_reasoning(chat_dec *c, const char *s, apr_size_t n)
 {
-    if (c->rs < 0 || c->rs != c->cur) {
-        chat_switch(c, -1);
+    if (c->rs < 0) {
+        chat_leave(c);
         aura_dec_st(&c->d, aura_rb_open_reasoning(c->d.rb, NULL, &c->rs));
+        c->cur = c->rs;
     }
-    chat_switch(c, c->rs);
     aura_dec_st(&c->d, aura_rb_reasoning_delta(c->d.rb, c->rs, s, n));
 }
 
 static void chat_text(chat_dec *c, const char *s, apr_size_t n, int refusal)
 {
-    if (c->msg < 0 || c->msg != c->cur) {
-        chat_switch(c, -1);
+    if (c->msg < 0) {
+        chat_leave(c);
         aura_dec_st(&c->d, aura_rb_open_message(c->d.rb, NULL, &c->msg));
+        c->cur = c->msg;
     }
-    chat_switch(c, c->msg);
     aura_dec_st(&c->d, refusal ? aura_rb_refusal_delta(c->d.rb, c->msg, s, n)
                                : aura_rb_text_delta(c->d.rb, c->msg, s, n));
 }
@@ -292,19 +302,11 @@ static void chat_call(chat_dec *c, json_object *tc, int pos)
     if (!slot)
         return;
     if (*slot < 0) {
-        chat_switch(c, -1);
+        chat_leave(c);
         aura_dec_st(&c->d, aura_rb_open_call(c->d.rb, NULL,
                                              aura_json_string(tc, "id"),
                                              aura_json_string(fn, "name"),
                                              slot));
-        chat_switch(c, *slot);
-    }
-    else if (*slot != c->cur) {
-        /* A fragment for a call already closed: real providers never
-         * interleave calls, but if one does, the builder folds it into
-         * that call's final arguments rather than lose it. */
-        if (args && *args)
-            c->late++;
     }
     if (args && *args)
         aura_dec_st(&c->d, aura_rb_call_args_delta(c->d.rb, *slot, args,

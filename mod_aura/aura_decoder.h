@@ -16,9 +16,6 @@
 #include "aura_adapter.h"
 #include "aura_sse.h"
 
-/* A non-streaming upstream body larger than this is refused. */
-#define AURA_DEC_MAX_BODY (64 * 1024 * 1024)
-
 struct aura_decoder {
     /* the vtable behind aura_decoder_feed / aura_decoder_end */
     apr_status_t (*feed)(aura_decoder_t *d, const char *buf, apr_size_t len);
@@ -32,9 +29,12 @@ struct aura_decoder {
     apr_pool_t *pool;
     aura_rb_t *rb;
     int stream;
-    apr_status_t rv;            /* first sink failure (client gone); sticky */
+    apr_status_t rv;            /* first builder failure (client gone, or
+                                 * APR_ENOSPC: content cap); sticky */
     aura_sse_t *sse;            /* stream mode */
-    json_tokener *tok;          /* body mode; stream mode: per event */
+    json_tokener *tok;          /* body mode; stream mode: reset per event.
+                                 * Depth AURA_JSON_DEPTH: upstreams echo the
+                                 * request's tool schemas. */
     json_object *doc;           /* body mode: the parsed document */
     apr_size_t body_len;
     int body_bad;               /* body mode: not JSON */
@@ -55,7 +55,8 @@ apr_status_t aura_dec_fail(aura_decoder_t *d, const char *code,
     __attribute__((format(printf, 3, 4)));
 
 /* Fails with the upstream's own error object ({"message","code",..} or a
- * plain string) as code `code` (e.g. "upstream_error"). */
+ * plain string) as code `code` (e.g. "upstream_error"). The message goes
+ * through aura_redact: a provider may echo a credential. */
 apr_status_t aura_dec_fail_upstream(aura_decoder_t *d, const char *code,
                                     json_object *err);
 

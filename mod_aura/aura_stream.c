@@ -3,10 +3,11 @@
  *
  * One live ResponseResource is kept from the start; items are appended to
  * its `output` when opened and filled in when closed. Streaming events are
- * built with json-c on the spot and handed to the sink; the only deep copy
- * is the in-progress snapshot shared by response.created and
- * response.in_progress. Text accumulates in heap buffers that double, so a
- * long answer costs O(n) copies, not O(n^2).
+ * built with json-c on the spot and handed to the sink; nothing is deep
+ * copied (the in-progress snapshot shared by response.created and
+ * response.in_progress shares the resource's values). Text accumulates in
+ * heap buffers that double, so a long answer costs O(n) copies, not
+ * O(n^2), and the total is capped (AURA_RB_MAX_CONTENT).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -82,6 +83,7 @@ typedef struct rb_item {
     int type;                   /* IT_* */
     int idx;                    /* output_index */
     int closed;
+    int stale;                  /* closed, then changed: refresh before use */
     const char *id;
     json_object *jid;           /* shared by every event of the item */
     json_object *obj;           /* the item inside resource.output */
@@ -104,6 +106,8 @@ struct aura_rb {
     void *fin_baton;
     apr_status_t sink_rv;       /* first sink failure; sticky */
     long seq;
+    apr_size_t content;         /* bytes of content accumulated */
+    apr_size_t max_content;     /* 0: AURA_RB_MAX_CONTENT */
     int started, ended, failed;
     aura_usage_t usage;
 };
@@ -340,11 +344,38 @@ void aura_rb_set_finalize(aura_rb_t *rb, aura_finalize_fn fn, void *baton)
     rb->fin_baton = baton;
 }
 
-/* response.created and response.in_progress share one snapshot: the live
- * resource changes as items arrive, the events must not. */
+void aura_rb_set_max_content(aura_rb_t *rb, apr_size_t max)
+{
+    rb->max_content = max;
+}
+
+apr_size_t aura_rb_max_content(const aura_rb_t *rb)
+{
+    return rb->max_content ? rb->max_content : AURA_RB_MAX_CONTENT;
+}
+
+/* The resource as it is now, for response.created / in_progress. The
+ * live resource changes as the response goes on, but only by replacing
+ * its top-level values (status, usage, error, ...) or by growing
+ * `output`; so a new top-level object sharing the current values, with
+ * its own empty `output`, stays as it was without deep-copying the
+ * echoed request (tools and their schemas can be large). */
+static json_object *snapshot(aura_rb_t *rb)
+{
+    json_object *snap = json_object_new_object();
+
+    json_object_object_foreach(rb->res, k, v) {
+        json_object_object_add(snap, k, v == rb->output
+                                            ? json_object_new_array()
+                                            : json_object_get(v));
+    }
+    return snap;
+}
+
+/* response.created and response.in_progress share one snapshot. */
 apr_status_t aura_rb_start(aura_rb_t *rb)
 {
-    json_object *snap = NULL, *e;
+    json_object *snap, *e;
     apr_status_t rv;
 
     if (rb->started)
@@ -352,8 +383,7 @@ apr_status_t aura_rb_start(aura_rb_t *rb)
     rb->started = 1;
     if (!live(rb))
         return rb->sink_rv;
-    if (json_object_deep_copy(rb->res, &snap, NULL) != 0)
-        return APR_ENOMEM;
+    snap = snapshot(rb);
     e = ev_new(rb, "response.created");
     json_object_object_add(e, "response", json_object_get(snap));
     if ((rv = emit(rb, e)) == APR_SUCCESS) {
@@ -527,10 +557,27 @@ static apr_status_t part_get(aura_rb_t *rb, rb_item *it, int kind,
     return emit(rb, e);
 }
 
-static void item_refresh(rb_item *it, const char *status);
+/* Counts n more bytes of content against the cap. Past it the response
+ * fails, and the caller returns APR_ENOSPC so that the transfer stops. */
+static int over_cap(aura_rb_t *rb, apr_size_t n)
+{
+    apr_size_t max = aura_rb_max_content(rb);
+
+    if (rb->content <= max && n <= max - rb->content) {
+        rb->content += n;
+        return 0;
+    }
+    aura_rb_fail(rb, aura_error_make(rb->pool, 502, "server_error",
+        "upstream_response_too_large", NULL, "the upstream response is "
+        "larger than the gateway's limit of %" APR_SIZE_T_FMT " bytes of "
+        "content; the rest was not read", max));
+    return 1;
+}
 
 /* A delta for an item that was already closed (a provider sending a late
- * fragment) is not lost: it lands in the final item, without events. */
+ * fragment) is not lost: it lands in the final item, without events. The
+ * item is rewritten once, when the resource is next used, not per
+ * fragment. */
 static apr_status_t part_delta(aura_rb_t *rb, int idx, int kind,
                                const char *s, apr_size_t n)
 {
@@ -542,10 +589,12 @@ static apr_status_t part_delta(aura_rb_t *rb, int idx, int kind,
 
     if (!it || !n || rb->ended)
         return rb->sink_rv;
+    if (over_cap(rb, n))
+        return APR_ENOSPC;
     rv = part_get(rb, it, kind, &pt, &ci);
     buf_add(pt->text, s, n);
     if (it->closed) {
-        item_refresh(it, NULL);
+        it->stale = 1;
         return rv;
     }
     if (rv != APR_SUCCESS || !live(rb))
@@ -584,9 +633,11 @@ apr_status_t aura_rb_call_args_delta(aura_rb_t *rb, int idx, const char *s,
 
     if (!it || it->type != IT_CALL || !n || rb->ended)
         return rb->sink_rv;
+    if (over_cap(rb, n))
+        return APR_ENOSPC;
     buf_add(it->args, s, n);
     if (it->closed) {
-        item_refresh(it, NULL);
+        it->stale = 1;
         return rb->sink_rv;
     }
     if (!live(rb))
@@ -666,10 +717,12 @@ apr_status_t aura_rb_reasoning_summary_delta(aura_rb_t *rb, int idx,
 
     if (!it || it->type != IT_REASON || !n || rb->ended)
         return rb->sink_rv;
+    if (over_cap(rb, n))
+        return APR_ENOSPC;
     rv = summary_get(rb, it, summary_index, &sm, &si);
     buf_add(sm->text, s, n);
     if (it->closed) {
-        item_refresh(it, NULL);
+        it->stale = 1;
         return rv;
     }
     if (rv != APR_SUCCESS || !live(rb))
@@ -688,8 +741,7 @@ apr_status_t aura_rb_reasoning_encrypted(aura_rb_t *rb, int idx,
     if (!it || it->type != IT_REASON || !enc || rb->ended)
         return rb->sink_rv;
     it->encrypted = apr_pstrdup(rb->pool, enc);
-    if (it->closed)
-        item_refresh(it, NULL);
+    it->stale = it->closed;
     return rb->sink_rv;
 }
 
@@ -714,6 +766,7 @@ static void item_refresh(rb_item *it, const char *status)
     json_object *o = it->obj;
     int i;
 
+    it->stale = 0;
     if (status && it->type != IT_REASON)
         json_object_object_add(o, "status", json_object_new_string(status));
     if (it->type == IT_MSG) {
@@ -824,6 +877,17 @@ static json_object *usage_json(const aura_usage_t *u)
     return o;
 }
 
+/* Brings closed items that got late content up to date. */
+static void refresh_stale(aura_rb_t *rb)
+{
+    int i;
+    for (i = 0; i < rb->items->nelts; i++) {
+        rb_item *it = APR_ARRAY_IDX(rb->items, i, rb_item *);
+        if (it->stale)
+            item_refresh(it, NULL);
+    }
+}
+
 /* Sets the end state, runs the finalize hook, emits the terminal event. */
 static apr_status_t terminal(aura_rb_t *rb, const char *status,
                              const char *type)
@@ -831,6 +895,7 @@ static apr_status_t terminal(aura_rb_t *rb, const char *status,
     json_object *e;
 
     rb->ended = 1;
+    refresh_stale(rb);
     json_object_object_add(rb->res, "status", json_object_new_string(status));
     if (strcmp(status, "failed"))
         json_object_object_add(rb->res, "completed_at", json_object_new_int64(
@@ -927,6 +992,7 @@ const aura_usage_t *aura_rb_get_usage(const aura_rb_t *rb)
 
 json_object *aura_rb_resource(aura_rb_t *rb)
 {
+    refresh_stale(rb);
     return rb->res;
 }
 

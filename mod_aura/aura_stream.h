@@ -19,6 +19,14 @@
 
 typedef struct aura_rb aura_rb_t;
 
+/* The most content (text, refusal, reasoning, summaries and call
+ * arguments, all items together) the builder accumulates for one
+ * response. Every byte is kept for the final resource and resent by the
+ * *.done events and the terminal event, so a runaway or hostile upstream
+ * must not grow a worker without limit. The decoders use the same bound
+ * for a non-streaming body. */
+#define AURA_RB_MAX_CONTENT ((apr_size_t)32 * 1024 * 1024)
+
 /* Token usage as reported by a provider. Counts follow OpenAI's convention:
  * `cached` is part of `input`, `reasoning` is part of `output`. */
 typedef struct aura_usage {
@@ -47,6 +55,10 @@ aura_rb_t *aura_rb_create(apr_pool_t *p, const aura_request_t *req,
                           const char *response_id, const char *model);
 void aura_rb_set_sink(aura_rb_t *rb, aura_event_fn fn, void *baton);
 void aura_rb_set_finalize(aura_rb_t *rb, aura_finalize_fn fn, void *baton);
+/* Overrides AURA_RB_MAX_CONTENT for this response (tests; 0 restores it).
+ * aura_rb_max_content() is the bound in force. */
+void aura_rb_set_max_content(aura_rb_t *rb, apr_size_t max);
+apr_size_t aura_rb_max_content(const aura_rb_t *rb);
 
 /* Emits response.created and response.in_progress (streaming only; a
  * no-op without a sink). Idempotent. Every other emitting call starts the
@@ -64,7 +76,13 @@ apr_status_t aura_rb_open_call(aura_rb_t *rb, const char *id,
 apr_status_t aura_rb_open_reasoning(aura_rb_t *rb, const char *id, int *idx);
 
 /* Message content. Text and refusal each get their own content part
- * (content_part.added on first delta, done on close). */
+ * (content_part.added on first delta, done on close).
+ *
+ * Every delta call below counts toward AURA_RB_MAX_CONTENT. The delta
+ * that would pass it is dropped and the response fails instead (type
+ * server_error, code "upstream_response_too_large": an `error` event and
+ * response.failed); that call returns APR_ENOSPC so the caller stops the
+ * upstream transfer. Calls after that are no-ops (the response ended). */
 apr_status_t aura_rb_text_delta(aura_rb_t *rb, int idx, const char *s,
                                 apr_size_t n);
 apr_status_t aura_rb_refusal_delta(aura_rb_t *rb, int idx, const char *s,

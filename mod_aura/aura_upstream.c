@@ -15,7 +15,7 @@ static json_object *upstream_error_obj(apr_pool_t *p, const char *body,
 
     if (!body || !len)
         return NULL;
-    tok = json_tokener_new();
+    tok = json_tokener_new_ex(AURA_JSON_DEPTH);
     root = aura_json_pool(p, json_tokener_parse_ex(tok, body, (int)len));
     json_tokener_free(tok);
     err = aura_json_get(root, "error");

@@ -59,12 +59,17 @@ typedef struct rec {
     apr_array_header_t *ev;
 } rec;
 
+/* Keeps each event as the client would parse it (at the gateway's depth:
+ * events echo the request's tool schemas). */
 static apr_status_t sink(void *baton, const char *type, json_object *e)
 {
     rec *r = baton;
-    json_object *copy = aura_json_pool(r->p, json_tokener_parse(
-                                           aura_json_str(r->p, e, NULL)));
+    json_tokener *tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+    json_object *copy = aura_json_pool(r->p, json_tokener_parse_ex(
+                                           tok, aura_json_str(r->p, e, NULL),
+                                           -1));
     (void)type;
+    json_tokener_free(tok);
     APR_ARRAY_PUSH(r->ev, json_object *) = copy;
     return APR_SUCCESS;
 }
@@ -82,25 +87,41 @@ static aura_request_t *req_new(apr_pool_t *p)
     return r;
 }
 
-/* Decodes `len` bytes fed in `piece`-byte feeds (0: one feed). */
-static aura_rb_t *decode(apr_pool_t *p, const char *buf, apr_size_t len,
-                         apr_size_t piece, int stream, rec *r)
+/* Decodes `len` bytes fed in `piece`-byte feeds (0: one feed) for `req`
+ * (NULL: an empty request), with a content cap of `max` (0: the default).
+ * *feed_rv (may be NULL) gets the first non-success feed status; feeding
+ * stops there, as the glue stops the transfer. */
+static aura_rb_t *decode_ex(apr_pool_t *p, aura_request_t *req,
+                            const char *buf, apr_size_t len, apr_size_t piece,
+                            int stream, rec *r, apr_size_t max,
+                            apr_status_t *feed_rv)
 {
-    aura_rb_t *rb = aura_rb_create(p, req_new(p), NULL, "m");
+    aura_rb_t *rb = aura_rb_create(p, req ? req : req_new(p), NULL, "m");
     aura_decoder_t *d;
     apr_size_t off;
+    apr_status_t rv = APR_SUCCESS;
 
     r->p = p;
     r->ev = apr_array_make(p, 64, sizeof(json_object *));
+    aura_rb_set_max_content(rb, max);
     if (stream)
         aura_rb_set_sink(rb, sink, r);
     d = DEC_CHECK_DECODER(p, rb, stream);
     if (!piece)
         piece = len ? len : 1;
-    for (off = 0; off < len; off += piece)
-        aura_decoder_feed(d, buf + off, len - off < piece ? len - off : piece);
+    for (off = 0; off < len && rv == APR_SUCCESS; off += piece)
+        rv = aura_decoder_feed(d, buf + off,
+                               len - off < piece ? len - off : piece);
+    if (feed_rv)
+        *feed_rv = rv;
     aura_decoder_end(d);
     return rb;
+}
+
+static aura_rb_t *decode(apr_pool_t *p, const char *buf, apr_size_t len,
+                         apr_size_t piece, int stream, rec *r)
+{
+    return decode_ex(p, NULL, buf, len, piece, stream, r, 0, NULL);
 }
 
 static json_object *at(json_object *o, const char *path)
@@ -183,12 +204,14 @@ static int is_terminal(const char *t)
            || !strcmp(t, "response.incomplete");
 }
 
-/* The Open Responses stream rules. one_open: at most one item open at a
- * time (the Chat decoder's promise). Returns NULL or what is wrong. */
+/* The Open Responses stream rules. one_open: no item is added while a
+ * message or reasoning item is open (the Chat decoder's promise; its
+ * function calls stay open until the finish). Returns NULL or what is
+ * wrong. */
 static const char *check_events(apr_pool_t *p, rec *r, int one_open)
 {
     int i, n = r->ev->nelts, added = 0, open = 0;
-    int state[256] = { 0 };
+    int state[256] = { 0 }, call[256] = { 0 };
     const char *ids[256] = { 0 };
     const char *acc[256] = { 0 };
     json_object *res;
@@ -220,9 +243,11 @@ static const char *check_events(apr_pool_t *p, rec *r, int one_open)
             state[oi] = 1;
             ids[oi] = sat(e, "item.id");
             acc[oi] = "";
-            if (one_open && open++)
-                return apr_psprintf(p, "item %d added while another is open",
-                                    oi);
+            call[oi] = !strcmp(sat(e, "item.type"), "function_call");
+            if (one_open && open)
+                return apr_psprintf(p, "item %d added while a message or "
+                                    "reasoning item is open", oi);
+            open += !call[oi];
             if (strcmp(sat(e, "item.type"), "reasoning")
                 && strcmp(sat(e, "item.status"), "in_progress"))
                 return "added item not in_progress";
@@ -232,7 +257,7 @@ static const char *check_events(apr_pool_t *p, rec *r, int one_open)
             return apr_psprintf(p, "%s for item %d not open", t, oi);
         if (!strcmp(t, "response.output_item.done")) {
             state[oi] = 2;
-            open--;
+            open -= !call[oi];
             if (strcmp(sat(e, "item.id"), ids[oi]))
                 return "item id changed";
             continue;

@@ -2,7 +2,8 @@
  * test_dec_chat.c - the Chat Completions decoder against the real recorded
  * provider transcripts in tests/fixtures/openai (OpenAI, Azure, Mistral,
  * TGI), whole and split into 1-byte and 7-byte pieces, plus synthetic
- * streams for the edge cases (errors, truncation, reasoning_content).
+ * streams for the edge cases (errors, truncation, reasoning_content,
+ * interleaved parallel calls, credential redaction, the content cap).
  *
  * Fixtures are found under $AURA_FIXTURES (default "tests/fixtures",
  * relative to the repository root the tests run from).
@@ -217,6 +218,153 @@ static aura_rb_t *synth(apr_pool_t *p, const char *framed, rec *r,
     "data: {\"choices\":[{\"index\":0,\"delta\":" delta \
     ",\"finish_reason\":" finish "}]}\n\n"
 
+/* The arguments a call's events carry: its deltas joined, its
+ * arguments.done and its output_item.done. */
+static void call_events(apr_pool_t *p, rec *r, int oi, const char **deltas,
+                        const char **done, const char **item)
+{
+    int i;
+
+    *deltas = "";
+    *done = *item = NULL;
+    for (i = 0; i < r->ev->nelts; i++) {
+        json_object *e = APR_ARRAY_IDX(r->ev, i, json_object *);
+        const char *t = aura_json_string(e, "type");
+        if (iat(e, "output_index") != oi)
+            continue;
+        if (!strcmp(t, "response.function_call_arguments.delta"))
+            *deltas = apr_pstrcat(p, *deltas, sat(e, "delta"), NULL);
+        else if (!strcmp(t, "response.function_call_arguments.done"))
+            *done = sat(e, "arguments");
+        else if (!strcmp(t, "response.output_item.done"))
+            *item = sat(e, "item.arguments");
+    }
+}
+
+/* Parallel calls whose fragments interleave (0,1,0,1): every call stays
+ * open until the finish, so each one's events carry all its arguments. */
+static void interleaved_calls(apr_pool_t *p)
+{
+    static const char *const want[2] = { "{\"a\":1}", "{\"b\":[2]}" };
+    const char *s, *deltas, *done, *item, *bad;
+    json_object *res;
+    aura_rb_t *rb;
+    rec r;
+    int k, oi;
+
+    s = CH("{\"content\":\"Calling.\"}", "null")
+        CH("{\"tool_calls\":[{\"index\":0,\"id\":\"a\",\"function\":"
+           "{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}]}", "null")
+        CH("{\"tool_calls\":[{\"index\":1,\"id\":\"b\",\"function\":"
+           "{\"name\":\"g\",\"arguments\":\"{\\\"b\\\":\"}}]}", "null")
+        CH("{\"tool_calls\":[{\"index\":0,\"function\":"
+           "{\"arguments\":\"1}\"}}]}", "null")
+        CH("{\"tool_calls\":[{\"index\":1,\"function\":"
+           "{\"arguments\":\"[2]}\"}}]}", "\"tool_calls\"")
+        "data: [DONE]\n\n";
+    for (k = 0; k < 3; k++) {
+        rb = synth(p, s, &r, feed_pieces[k]);
+        res = aura_rb_resource(rb);
+        bad = check_events(p, &r, 1);
+        AT_OK(!bad, bad ? bad : "interleaved: stream rules");
+        AT_STREQ(sat(res, "status"), "completed", "interleaved: completed");
+        AT_STREQ(sat(res, "output.0.type"), "message", "interleaved: text 1st");
+        for (oi = 1; oi <= 2; oi++) {
+            call_events(p, &r, oi, &deltas, &done, &item);
+            AT_STREQ(deltas, want[oi - 1], "interleaved: a call's deltas");
+            AT_STREQ(done, want[oi - 1], "interleaved: arguments.done whole");
+            AT_STREQ(item, want[oi - 1], "interleaved: item.done whole");
+            AT_STREQ(sat(res, apr_psprintf(p, "output.%d.arguments", oi)),
+                     want[oi - 1], "interleaved: resource = events");
+        }
+    }
+    /* the message closes when the first call opens; the calls at the
+     * finish, in output_index order */
+    AT_STREQ(sat(APR_ARRAY_IDX(r.ev, 7, json_object *), "type"),
+             "response.output_item.done", "interleaved: message done...");
+    AT_INTEQ(iat(APR_ARRAY_IDX(r.ev, 7, json_object *), "output_index"), 0,
+             "...before the first call is added");
+    for (k = r.ev->nelts - 5, oi = 1; oi <= 2; oi++, k += 2) {
+        json_object *e = APR_ARRAY_IDX(r.ev, k, json_object *);
+        AT_STREQ(sat(e, "type"), "response.function_call_arguments.done",
+                 "interleaved: calls done at the finish");
+        AT_INTEQ(iat(e, "output_index"), oi, "interleaved: in order");
+    }
+}
+
+/* A provider error that echoes a credential: redacted before the client
+ * or the log can see it (stream chunk and 200 + error body). */
+static void redaction(apr_pool_t *p)
+{
+    static const char secret[] = "sk-proj-SECRETSECRET1234";
+    const char *s, *msg, *ev_msg;
+    aura_rb_t *rb;
+    rec r;
+
+    s = CH("{\"content\":\"Hi\"}", "null")
+        "data: {\"error\":{\"message\":\"bad header Authorization: Bearer "
+        "sk-proj-SECRETSECRET1234 for key=abcdef123\"}}\n\n";
+    rb = synth(p, s, &r, 0);
+    msg = sat(aura_rb_resource(rb), "error.message");
+    ev_msg = sat(APR_ARRAY_IDX(r.ev, r.ev->nelts - 2, json_object *),
+                 "error.message");
+    AT_OK(msg && !strstr(msg, secret) && !strstr(msg, "abcdef123")
+          && strstr(msg, "Bearer [redacted]"), "stream error: redacted");
+    AT_STREQ(ev_msg, msg, "stream error: the error event too");
+    AT_OK(!strstr(aura_json_str(p, aura_rb_resource(rb), NULL), "SECRET"),
+          "stream error: nowhere in the resource");
+
+    s = "{\"error\":{\"message\":\"Incorrect API key provided: "
+        "sk-proj-SECRETSECRET1234.\",\"code\":\"invalid_api_key\"}}";
+    rb = decode(p, s, strlen(s), 0, 0, &r);
+    msg = sat(aura_rb_resource(rb), "error.message");
+    AT_STREQ(msg, "upstream error: Incorrect API key provided: [redacted].",
+             "body error: redacted");
+}
+
+/* The content cap stops a runaway stream (and an oversized body): the
+ * feed returns APR_ENOSPC, the client gets error + response.failed. */
+static void content_cap(apr_pool_t *p)
+{
+    const char *s, *bad;
+    apr_status_t rv;
+    aura_rb_t *rb;
+    rec r;
+    int k;
+
+    s = CH("{\"content\":\"0123456789\"}", "null")
+        CH("{\"content\":\"0123456789\"}", "null")
+        CH("{\"content\":\"more\"}", "null")
+        CH("{}", "\"stop\"") "data: [DONE]\n\n";
+    for (k = 0; k < 3; k++) {
+        rb = decode_ex(p, NULL, s, strlen(s), feed_pieces[k], 1, &r, 16, &rv);
+        AT_INTEQ(rv, APR_ENOSPC, "cap: feed returns APR_ENOSPC");
+        AT_STREQ(sat(aura_rb_resource(rb), "error.code"),
+                 "upstream_response_too_large", "cap: code");
+        AT_STREQ(sat(aura_rb_resource(rb), "output.0.content.0.text"),
+                 "0123456789", "cap: what fit is kept");
+        bad = check_events(p, &r, 1);
+        AT_OK(!bad, bad ? bad : "cap: stream rules (error, failed)");
+        AT_STREQ(sat(APR_ARRAY_IDX(r.ev, r.ev->nelts - 1, json_object *),
+                     "type"), "response.failed", "cap: response.failed");
+    }
+    /* under the cap: untouched */
+    rb = decode_ex(p, NULL, s, strlen(s), 0, 1, &r, 24, &rv);
+    AT_INTEQ(rv, APR_SUCCESS, "cap: 24 bytes fit");
+    AT_STREQ(sat(aura_rb_resource(rb), "status"), "completed",
+             "cap: completed under the cap");
+
+    s = "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"0123456789\"},"
+        "\"finish_reason\":\"stop\"}]}";
+    rb = decode_ex(p, NULL, s, strlen(s), 7, 0, &r, 32, &rv);
+    AT_INTEQ(rv, APR_ENOSPC, "body cap: feed returns APR_ENOSPC");
+    AT_STREQ(sat(aura_rb_resource(rb), "error.code"),
+             "upstream_response_too_large", "body cap: code");
+    rb = decode_ex(p, NULL, s, strlen(s), 7, 0, &r, strlen(s), &rv);
+    AT_STREQ(sat(aura_rb_resource(rb), "status"), "completed",
+             "body cap: a body of exactly the cap is fine");
+}
+
 static void synthetic(apr_pool_t *p)
 {
     rec r;
@@ -295,19 +443,7 @@ static void synthetic(apr_pool_t *p)
     AT_STREQ(sat(aura_rb_resource(rb), "incomplete_details.reason"),
              "content_filter", "content_filter -> incomplete");
 
-    /* interleaved calls: the late fragment is not lost */
-    rb = synth(p,
-        CH("{\"tool_calls\":[{\"index\":0,\"id\":\"a\",\"function\":"
-           "{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}]}", "null")
-        CH("{\"tool_calls\":[{\"index\":1,\"id\":\"b\",\"function\":"
-           "{\"name\":\"g\",\"arguments\":\"{}\"}}]}", "null")
-        CH("{\"tool_calls\":[{\"index\":0,\"function\":"
-           "{\"arguments\":\"1}\"}}]}", "\"tool_calls\"")
-        "data: [DONE]\n\n", &r, 0);
-    res = aura_rb_resource(rb);
-    AT_STREQ(sat(res, "output.0.arguments"), "{\"a\":1}",
-             "late fragment appended to the closed call");
-    AT_OK(!check_events(p, &r, 1), "interleaved: stream rules");
+    interleaved_calls(p);
 
     /* legacy function_call delta, refusal */
     rb = synth(p,
@@ -366,6 +502,8 @@ int main(void)
     fixtures_stream(p);
     fixtures_body(p);
     synthetic(p);
+    redaction(p);
+    content_cap(p);
     apr_pool_destroy(p);
     apr_terminate();
     return AT_DONE();

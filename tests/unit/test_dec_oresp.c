@@ -3,7 +3,8 @@
  * transcripts in tests/fixtures/openai (four consecutive agent streams with
  * reasoning summaries and function calls, a stream with cached and
  * reasoning tokens, two non-streaming bodies), whole and split into 1-byte
- * and 7-byte pieces, plus synthetic streams for the edge cases.
+ * and 7-byte pieces, plus synthetic streams for the edge cases (a deeply
+ * nested tool schema echoed back, credential redaction, the content cap).
  *
  * The "C" fixtures hold one event payload per line; they are re-framed as
  * "event: <type>\ndata: <line>\n\n". Fixtures are found under
@@ -336,6 +337,134 @@ static void synthetic(apr_pool_t *p)
              "error body");
 }
 
+/* A tool schema nested `levels` deep: {"type":"object","properties":
+ * {"x":{...}}} ... {"type":"string"}. */
+static const char *deep_schema(apr_pool_t *p, int levels)
+{
+    const char *s = "{\"type\":\"string\"}";
+    int i;
+    for (i = 0; i < levels; i++)
+        s = apr_pstrcat(p, "{\"type\":\"object\",\"properties\":{\"x\":", s,
+                        "}}", NULL);
+    return s;
+}
+
+/* The Responses API echoes the request's tools in response.created and
+ * response.completed: a deeply nested schema the request parser accepted
+ * must not fail the paid-for answer (json-c's default depth is 32). */
+static void deep_echo(apr_pool_t *p)
+{
+    const char *schema = deep_schema(p, 20);
+    const char *tools = apr_pstrcat(p, "\"tools\":[{\"type\":\"function\","
+                                    "\"name\":\"f\",\"parameters\":", schema,
+                                    "}]", NULL);
+    const char *s, *bad;
+    aura_request_t *req = req_new(p);
+    json_object *res;
+    json_tokener *tok;
+    aura_rb_t *rb;
+    rec r;
+    int k;
+
+    tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+    json_object_array_add(req->tools, json_tokener_parse_ex(tok, apr_pstrcat(p,
+        "{\"type\":\"function\",\"name\":\"f\",\"parameters\":", schema, "}",
+        NULL), -1));
+    json_tokener_free(tok);
+    AT_OK(json_object_array_get_idx(req->tools, 0) != NULL,
+          "deep: the request's schema parsed");
+    s = apr_pstrcat(p,
+        "event: response.created\ndata: {\"type\":\"response.created\","
+        "\"response\":{\"status\":\"in_progress\",", tools, "}}\n\n",
+        EV("response.output_item.added", "\"output_index\":0,\"item\":"
+           "{\"type\":\"message\",\"id\":\"m\",\"status\":\"in_progress\"}")
+        EV("response.output_text.delta", "\"output_index\":0,\"item_id\":"
+           "\"m\",\"content_index\":0,\"delta\":\"deep\""),
+        "event: response.completed\ndata: {\"type\":\"response.completed\","
+        "\"response\":{\"status\":\"completed\",", tools, ",\"output\":[],"
+        "\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n", NULL);
+    for (k = 0; k < 3; k++) {
+        rb = decode_ex(p, req, s, strlen(s), feed_pieces[k], 1, &r, 0, NULL);
+        res = aura_rb_resource(rb);
+        bad = check_events(p, &r, 1);
+        AT_OK(!bad, bad ? bad : "deep: stream rules");
+        AT_STREQ(sat(res, "status"), "completed", "deep: completed");
+        AT_STREQ(sat(res, "output.0.content.0.text"), "deep", "deep: text");
+        AT_STREQ(sat(res, "tools.0.parameters.properties.x.properties.x.type"),
+                 "object", "deep: schema echoed in the resource");
+    }
+
+    /* past AURA_JSON_DEPTH an event is still refused, cleanly */
+    schema = deep_schema(p, AURA_JSON_DEPTH);
+    s = apr_pstrcat(p, "event: response.created\ndata: {\"type\":"
+                    "\"response.created\",\"response\":{\"tools\":[{"
+                    "\"parameters\":", schema, "}]}}\n\n", NULL);
+    rb = decode(p, s, strlen(s), 0, 1, &r);
+    AT_STREQ(sat(aura_rb_resource(rb), "error.code"), "upstream_bad_response",
+             "deeper than AURA_JSON_DEPTH: upstream_bad_response");
+}
+
+/* Upstream error text with a credential in it is redacted (error event,
+ * response.failed, error body). */
+static void redaction(apr_pool_t *p)
+{
+    const char *s, *msg;
+    aura_rb_t *rb;
+    rec r;
+
+    s = "event: error\ndata: {\"type\":\"error\",\"code\":\"invalid_api_key\","
+        "\"message\":\"Incorrect API key provided: sk-live-TOPSECRET99.\","
+        "\"param\":null}\n\n";
+    rb = synth(p, s, &r, 0);
+    msg = sat(aura_rb_resource(rb), "error.message");
+    AT_STREQ(msg, "upstream error: Incorrect API key provided: [redacted].",
+             "error event: redacted");
+    AT_STREQ(sat(APR_ARRAY_IDX(r.ev, r.ev->nelts - 2, json_object *),
+                 "error.message"), msg, "error event: the client's copy too");
+    AT_STREQ(sat(aura_rb_resource(rb), "error.code"), "invalid_api_key",
+             "error event: code kept");
+
+    s = EV("response.failed", "\"response\":{\"status\":\"failed\",\"error\":"
+           "{\"code\":\"server_error\",\"message\":\"echo: Authorization: "
+           "Bearer abc.def.TOPSECRET\"}}");
+    rb = synth(p, s, &r, 3);
+    msg = sat(aura_rb_resource(rb), "error.message");
+    AT_OK(msg && !strstr(msg, "TOPSECRET")
+          && strstr(msg, "Bearer [redacted]"), "response.failed: redacted");
+    AT_OK(!strstr(aura_json_str(p, APR_ARRAY_IDX(r.ev, r.ev->nelts - 1,
+                                                 json_object *), NULL),
+                  "TOPSECRET"), "response.failed event: redacted");
+
+    s = "{\"error\":{\"message\":\"key=TOPSECRET123 rejected\"}}";
+    rb = decode(p, s, strlen(s), 0, 0, &r);
+    AT_STREQ(sat(aura_rb_resource(rb), "error.message"),
+             "upstream error: key=[redacted] rejected", "error body: redacted");
+}
+
+/* The content cap through the relay (summary deltas and a done event's
+ * catch-up count alike). */
+static void content_cap(apr_pool_t *p)
+{
+    const char *s, *bad;
+    apr_status_t rv;
+    aura_rb_t *rb;
+    rec r;
+
+    s = EV("response.output_item.added", "\"output_index\":0,\"item\":"
+           "{\"type\":\"reasoning\",\"id\":\"rs\",\"summary\":[]}")
+        EV("response.reasoning_summary_text.delta", "\"output_index\":0,"
+           "\"item_id\":\"rs\",\"summary_index\":0,\"delta\":\"abcdef\"")
+        EV("response.reasoning_summary_text.done", "\"output_index\":0,"
+           "\"item_id\":\"rs\",\"summary_index\":0,\"text\":\"abcdefghijkl\"")
+        COMPLETED("completed", "");
+    rb = decode_ex(p, NULL, s, strlen(s), 5, 1, &r, 8, &rv);
+    AT_INTEQ(rv, APR_ENOSPC, "cap: feed returns APR_ENOSPC");
+    AT_STREQ(sat(aura_rb_resource(rb), "error.code"),
+             "upstream_response_too_large", "cap: code");
+    bad = check_events(p, &r, 1);
+    AT_OK(!bad, bad ? bad : "cap: stream rules");
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -346,6 +475,9 @@ int main(void)
     cached_stream(p);
     bodies(p);
     synthetic(p);
+    deep_echo(p);
+    redaction(p);
+    content_cap(p);
     apr_pool_destroy(p);
     apr_terminate();
     return AT_DONE();

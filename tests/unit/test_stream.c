@@ -578,6 +578,110 @@ static void test_parts_and_sink_failure(apr_pool_t *p)
     AT_INTEQ(r.finalized, 1, "finalize after sink failure");
 }
 
+/* The content cap: the delta that passes it fails the response and
+ * returns APR_ENOSPC; all content kinds and items count together. */
+static void test_content_cap(apr_pool_t *p)
+{
+    rec r;
+    aura_rb_t *rb = rb_new(p, req_new(p), &r, 1);
+    json_object *res;
+    int m = -1, c = -1, s = -1;
+
+    AT_INTEQ(aura_rb_max_content(rb), AURA_RB_MAX_CONTENT, "cap: default");
+    aura_rb_set_max_content(rb, 10);
+    AT_INTEQ(aura_rb_max_content(rb), 10, "cap: override");
+    aura_rb_open_reasoning(rb, NULL, &s);
+    AT_INTEQ(aura_rb_reasoning_summary_delta(rb, s, 0, "ab", 2), APR_SUCCESS,
+             "cap: summary under");
+    aura_rb_open_call(rb, NULL, "call_1", "f", &c);
+    AT_INTEQ(aura_rb_call_args_delta(rb, c, "{}", 2), APR_SUCCESS,
+             "cap: args under");
+    aura_rb_open_message(rb, NULL, &m);
+    AT_INTEQ(aura_rb_text_delta(rb, m, "123456", 6), APR_SUCCESS,
+             "cap: exactly at the cap");
+    AT_OK(!aura_rb_ended(rb), "cap: not ended at the cap");
+    AT_INTEQ(aura_rb_text_delta(rb, m, "7", 1), APR_ENOSPC,
+             "cap: one byte over returns APR_ENOSPC");
+    AT_OK(aura_rb_failed(rb), "cap: failed");
+    res = aura_rb_resource(rb);
+    AT_STREQ(sat(res, "error.code"), "upstream_response_too_large",
+             "cap: error code");
+    AT_OK(strstr(sat(res, "error.message"), "limit of 10 bytes") != NULL,
+          "cap: message names the limit");
+    AT_STREQ(sat(res, "output.2.content.0.text"), "123456",
+             "cap: the over-cap delta is dropped");
+    AT_STREQ(sat(res, "output.2.status"), "incomplete", "cap: item cut");
+    AT_STREQ(sat(ev(&r, r.ev->nelts - 2), "type"), "error",
+             "cap: error event");
+    AT_STREQ(sat(ev(&r, r.ev->nelts - 2), "error.type"), "server_error",
+             "cap: error type");
+    AT_STREQ(sat(ev(&r, r.ev->nelts - 2), "error.code"),
+             "upstream_response_too_large", "cap: error event code");
+    AT_STREQ(sat(ev(&r, r.ev->nelts - 1), "type"), "response.failed",
+             "cap: then response.failed");
+    AT_OK(seq_ok(&r), "cap: sequence numbers");
+    AT_INTEQ(r.finalized, 1, "cap: metered");
+    AT_INTEQ(aura_rb_text_delta(rb, m, "8", 1), APR_SUCCESS,
+             "cap: after the end, a no-op");
+
+    /* one delta bigger than the whole cap; arguments count too */
+    rb = rb_new(p, req_new(p), &r, 0);
+    aura_rb_set_max_content(rb, 4);
+    aura_rb_open_call(rb, NULL, "call_1", "f", &c);
+    AT_INTEQ(aura_rb_call_args_delta(rb, c, "{\"a\":1}", 7), APR_ENOSPC,
+             "cap: args over, no sink");
+    AT_STREQ(sat(aura_rb_resource(rb), "error.code"),
+             "upstream_response_too_large", "cap: args code");
+}
+
+/* response.created / in_progress keep the resource as it was at the
+ * start even though the live resource goes on changing (the snapshot
+ * shares values instead of deep-copying them). */
+static apr_status_t keep_sink(void *baton, const char *type, json_object *e)
+{
+    apr_array_header_t *kept = baton;
+    (void)type;
+    APR_ARRAY_PUSH(kept, json_object *) = json_object_get(e);
+    return APR_SUCCESS;
+}
+
+static void test_start_snapshot(apr_pool_t *p)
+{
+    aura_request_t *req = req_new(p);
+    apr_array_header_t *kept = apr_array_make(p, 16, sizeof(json_object *));
+    aura_rb_t *rb;
+    json_object *created, *live;
+    aura_usage_t u = { 1, 0, 2, 0, 1 };
+    int m = -1, i;
+
+    json_object_array_add(req->tools, json_tokener_parse(
+        "{\"type\":\"function\",\"name\":\"f\",\"parameters\":"
+        "{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"string\"}}}}"));
+    rb = aura_rb_create(p, req, "resp_snap", "m");
+    aura_rb_set_sink(rb, keep_sink, kept);
+    aura_rb_open_message(rb, NULL, &m);
+    aura_rb_text_delta(rb, m, "hi", 2);
+    aura_rb_usage(rb, &u);
+    aura_rb_finish(rb, "completed", NULL);
+    created = at(APR_ARRAY_IDX(kept, 0, json_object *), "response");
+    live = aura_rb_resource(rb);
+    AT_OK(at(APR_ARRAY_IDX(kept, 0, json_object *), "response")
+          == at(APR_ARRAY_IDX(kept, 1, json_object *), "response"),
+          "snapshot: created and in_progress share one object");
+    AT_STREQ(sat(created, "status"), "in_progress", "snapshot: status kept");
+    AT_STREQ(jstr(p, at(created, "output")), "[]", "snapshot: output kept");
+    AT_OK(!at(created, "usage") && !at(created, "completed_at"),
+          "snapshot: usage and completed_at still null");
+    AT_OK(!missing_key(created), "snapshot: every required key");
+    AT_STREQ(sat(live, "status"), "completed", "snapshot: live resource moved");
+    AT_STREQ(jstr(p, at(created, "tools")), jstr(p, at(live, "tools")),
+             "snapshot: tools echoed");
+    AT_STREQ(sat(created, "tools.0.parameters.properties.x.type"), "string",
+             "snapshot: tool schema");
+    for (i = 0; i < kept->nelts; i++)
+        json_object_put(APR_ARRAY_IDX(kept, i, json_object *));
+}
+
 static void test_frame(apr_pool_t *p)
 {
     json_object *e = aura_json_pool(p, json_tokener_parse(
@@ -604,6 +708,8 @@ int main(void)
     test_fail(p);
     test_nonstream_and_params(p);
     test_parts_and_sink_failure(p);
+    test_content_cap(p);
+    test_start_snapshot(p);
     test_frame(p);
     apr_pool_destroy(p);
     apr_terminate();
