@@ -25,10 +25,6 @@
 #include "aura_request.h"
 #include "aura_request_int.h"
 
-/* Nesting limit for the body: JSON Schemas in tools nest deeper than
- * json-c's default of 32. */
-#define AURA_JSON_DEPTH 128
-
 #define AURA_MODEL_MAX 256
 
 /* ------------------------------------------------------------------ */
