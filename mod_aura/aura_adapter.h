@@ -12,13 +12,42 @@
 #include "aura_request.h"
 #include "aura_stream.h"
 
-/* What the router decided for this request; encoders shape the body by it. */
+/* AWS credentials for SigV4 signing (Bedrock). */
+typedef struct aura_aws_cred {
+    const char *access_key_id;
+    const char *secret_access_key;
+    const char *session_token;   /* or NULL */
+} aura_aws_cred_t;
+
+/* What the router decided for this request; encoders shape the body by it,
+ * and an adapter's request() builds the URL and authentication from it. */
 typedef struct aura_target {
     const char *provider;        /* configured upstream name, e.g. "openai" */
     const char *upstream_model;  /* the model id sent upstream */
     unsigned flags;              /* AURA_TF_* below */
-    long max_output_default;     /* registry max output, or 0 (not sent) */
+    long max_output_default;     /* registry max output, or 0 */
+    long reasoning_budget;       /* registry: default thinking budget, or 0 */
+
+    const char *base_url;        /* provider base URL, no trailing slash */
+    const char *key;             /* API key / bearer token, or NULL */
+    const aura_aws_cred_t *aws;  /* SigV4 credentials, or NULL */
+    const char *region;          /* AWS region (Bedrock), or NULL */
+    const char *api_version;     /* Azure api-version, Anthropic
+                                    anthropic-version; NULL: the adapter's
+                                    default */
+    const char *beta;            /* anthropic-beta from the client, or NULL */
+    apr_time_t now;              /* request time (signatures, tests) */
 } aura_target_t;
+
+/* The upstream HTTP request an adapter builds for an encoded body. The glue
+ * adds Content-Type: application/json and Accept; everything else
+ * (authentication included) is the adapter's. */
+typedef struct aura_wire {
+    const char *url;
+    apr_array_header_t *headers; /* const char* "Name: value" */
+    const char *body;
+    apr_size_t len;
+} aura_wire_t;
 
 /* Flags: what the upstream accepts beyond the common Chat Completions core.
  * OpenAI itself sets all of these; a generic OpenAI-compatible server (vLLM,
@@ -33,13 +62,14 @@ typedef struct aura_target {
 typedef struct aura_decoder aura_decoder_t;
 
 typedef struct aura_adapter {
-    const char *name;            /* "openai-chat", "openai-responses" */
-    const char *path;            /* appended to the base URL, e.g.
-                                    "/chat/completions" */
+    const char *name;            /* "openai-chat", "anthropic", ... */
     /* Encode the request body for the upstream (stream flag included). */
     aura_error_t *(*encode)(apr_pool_t *p, const aura_request_t *req,
                             const aura_target_t *t, const char **body,
                             apr_size_t *len);
+    /* Fill w->url and w->headers for the body in w->body/w->len. */
+    aura_error_t *(*request)(apr_pool_t *p, const aura_target_t *t,
+                             int stream, aura_wire_t *w);
     /* A decoder feeding `rb`. stream=1: the body is the provider's
      * event stream, fed in arbitrary pieces. stream=0: the body is one
      * JSON document, fed in pieces and decoded at aura_decoder_end. */
@@ -58,8 +88,39 @@ aura_error_t *aura_oresp_encode(apr_pool_t *p, const aura_request_t *req,
 aura_decoder_t *aura_chat_decoder(apr_pool_t *p, aura_rb_t *rb, int stream);
 aura_decoder_t *aura_oresp_decoder(apr_pool_t *p, aura_rb_t *rb, int stream);
 
+/* Shared by request() implementations (aura_adapters.c). */
+void aura_wire_header(apr_pool_t *p, aura_wire_t *w, const char *name,
+                      const char *value);
+/* base_url + path, and "Authorization: Bearer <key>" when there is a key. */
+aura_error_t *aura_wire_bearer(apr_pool_t *p, const aura_target_t *t,
+                               const char *path, aura_wire_t *w);
+
+/* Every adapter. OpenAI's two APIs (aura_adapters.c); the others are one
+ * file each: aura_azure.c, aura_mistral.c, aura_anthropic.c, aura_gemini.c,
+ * aura_bedrock.c, aura_ollama.c. */
 extern const aura_adapter_t aura_adapter_openai_chat;
 extern const aura_adapter_t aura_adapter_openai_responses;
+extern const aura_adapter_t aura_adapter_azure;
+extern const aura_adapter_t aura_adapter_mistral;
+extern const aura_adapter_t aura_adapter_anthropic;
+extern const aura_adapter_t aura_adapter_gemini;
+extern const aura_adapter_t aura_adapter_bedrock;
+extern const aura_adapter_t aura_adapter_ollama;
+
+/* Provider kinds: the slug an AuraProvider line names, its default wire
+ * API, flags, and how zero-config finds it in the environment. */
+typedef struct aura_kind {
+    const char *name;              /* "anthropic" */
+    const aura_adapter_t *adapter;
+    unsigned flags;                /* AURA_TF_* */
+    const char *default_url;       /* NULL: a base URL must be given */
+    const char *env_key;           /* e.g. "ANTHROPIC_API_KEY", or NULL */
+    const char *env_url;           /* e.g. "ANTHROPIC_BASE_URL", or NULL */
+} aura_kind_t;
+
+const aura_kind_t *aura_kind_find(const char *name);
+/* The kinds in a stable order (NULL-terminated by name). */
+extern const aura_kind_t aura_kinds[];
 
 /* Feed upstream bytes (any split: mid-line, mid-UTF-8, mid-JSON). Returns
  * non-success when the transfer must stop: the sink's status when the

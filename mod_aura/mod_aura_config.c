@@ -86,19 +86,13 @@ static aura_srv_conf_t *srv_conf(cmd_parms *cmd)
     return ap_get_module_config(cmd->server->module_config, &aura_module);
 }
 
-static void provider_kind(aura_provider_t *pv, const char *kind)
+static void provider_init(aura_provider_t *pv, const char *name,
+                          const aura_kind_t *kind)
 {
+    pv->name = name;
     pv->kind = kind;
-    if (!strcmp(kind, "openai")) {
-        /* OpenAI itself: Responses API by default, every extension. */
-        pv->adapter = &aura_adapter_openai_responses;
-        pv->flags = AURA_TF_MAX_COMPLETION_TOKENS | AURA_TF_REASONING_EFFORT |
-                    AURA_TF_OPENAI_EXTRAS | AURA_TF_ALLOWED_TOOLS;
-    }
-    else {
-        pv->adapter = &aura_adapter_openai_chat;
-        pv->flags = 0;
-    }
+    pv->adapter = kind->adapter;
+    pv->flags = kind->flags;
 }
 
 /* The base URL without trailing slashes: paths are appended to it. */
@@ -110,55 +104,115 @@ static const char *base_url(apr_pool_t *p, const char *url)
     return apr_pstrmemdup(p, url, n);
 }
 
+static int is_url(const char *s)
+{
+    return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+static const char *provider_option(apr_pool_t *p, aura_provider_t *pv,
+                                   const char *opt)
+{
+    if (!strcmp(opt, "api=chat"))
+        pv->adapter = &aura_adapter_openai_chat;
+    else if (!strcmp(opt, "api=responses"))
+        pv->adapter = &aura_adapter_openai_responses;
+    else if (!strncmp(opt, "region=", 7) && opt[7])
+        pv->region = opt + 7;
+    else if (!strncmp(opt, "api-version=", 12) && opt[12])
+        pv->api_version = opt + 12;
+    else
+        return apr_psprintf(p, "AuraProvider %s: unknown option '%s' (api=, "
+                            "region=, api-version=)", pv->name, opt);
+    return NULL;
+}
+
+static const char *kind_names(apr_pool_t *p)
+{
+    const aura_kind_t *k;
+    const char *out = "";
+    for (k = aura_kinds; k->name; k++)
+        out = apr_pstrcat(p, out, *out ? ", " : "", k->name, NULL);
+    return out;
+}
+
 static const char *set_provider(cmd_parms *cmd, void *d, int argc,
                                 char *const argv[])
 {
     aura_srv_conf_t *c = srv_conf(cmd);
+    const aura_kind_t *kind;
     aura_provider_t *pv;
-    const char *url;
+    const char *err;
+    int i = 2;
+    (void)d;
+
+    if (argc < 2)
+        return "AuraProvider needs: name kind [base-url] [options]";
+    if (strchr(argv[0], '/'))
+        return "AuraProvider: a provider name cannot contain '/'";
+    if (!(kind = aura_kind_find(argv[1])))
+        return apr_psprintf(cmd->pool, "AuraProvider %s: unknown kind '%s' "
+                            "(%s)", argv[0], argv[1], kind_names(cmd->pool));
+    pv = apr_pcalloc(cmd->pool, sizeof(*pv));
+    provider_init(pv, argv[0], kind);
+    if (argc > 2 && is_url(argv[2]))
+        pv->base_url = base_url(cmd->pool, argv[i++]);
+    else if (kind->default_url)
+        pv->base_url = kind->default_url;
+    else
+        return apr_psprintf(cmd->pool, "AuraProvider %s: kind %s needs a "
+                            "base URL (http:// or https://)", argv[0],
+                            argv[1]);
+    for (; i < argc; i++)
+        if ((err = provider_option(cmd->pool, pv, argv[i])) != NULL)
+            return err;
+    apr_hash_set(c->providers, pv->name, APR_HASH_KEY_STRING, pv);
+    return NULL;
+}
+
+static aura_provider_t *named_provider(cmd_parms *cmd, const char *name)
+{
+    return apr_hash_get(srv_conf(cmd)->providers, name, APR_HASH_KEY_STRING);
+}
+
+static int secret_source(const char *src)
+{
+    return !strncmp(src, "env:", 4) || !strncmp(src, "file:", 5);
+}
+
+static const char *set_provider_aws(cmd_parms *cmd, void *d, int argc,
+                                    char *const argv[])
+{
+    aura_provider_t *pv;
     int i;
     (void)d;
 
-    if (argc < 3)
-        return "AuraProvider needs: name kind base-url [api=responses|chat]";
-    if (strcmp(argv[1], "openai") && strcmp(argv[1], "openai-compatible"))
-        return apr_psprintf(cmd->pool, "AuraProvider %s: unknown kind '%s' "
-                            "(openai, openai-compatible)", argv[0], argv[1]);
-    url = argv[2];
-    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-        return apr_psprintf(cmd->pool, "AuraProvider %s: the base URL must "
-                            "start with http:// or https://", argv[0]);
-    if (strchr(argv[0], '/'))
-        return "AuraProvider: a provider name cannot contain '/'";
-    pv = apr_pcalloc(cmd->pool, sizeof(*pv));
-    pv->name = argv[0];
-    provider_kind(pv, argv[1]);
-    pv->base_url = base_url(cmd->pool, url);
-    for (i = 3; i < argc; i++) {
-        if (!strcmp(argv[i], "api=chat"))
-            pv->adapter = &aura_adapter_openai_chat;
-        else if (!strcmp(argv[i], "api=responses"))
-            pv->adapter = &aura_adapter_openai_responses;
-        else
-            return apr_psprintf(cmd->pool, "AuraProvider %s: unknown option "
-                                "'%s'", argv[0], argv[i]);
+    if (argc < 3 || argc > 4)
+        return "AuraProviderAWSKeys needs: provider access-key-id-source "
+               "secret-access-key-source [session-token-source]";
+    if (!(pv = named_provider(cmd, argv[0])))
+        return apr_psprintf(cmd->pool, "AuraProviderAWSKeys: no AuraProvider "
+                            "named '%s' above this line", argv[0]);
+    for (i = 1; i < argc; i++) {
+        if (!secret_source(argv[i]))
+            return "AuraProviderAWSKeys: each source must be env:VARIABLE or "
+                   "file:/path (literal credentials are refused)";
+        pv->aws_source[i - 1] = argv[i];
     }
-    apr_hash_set(c->providers, pv->name, APR_HASH_KEY_STRING, pv);
+    pv->has_aws = 1;
     return NULL;
 }
 
 static const char *set_provider_key(cmd_parms *cmd, void *d, const char *name,
                                     const char *source)
 {
-    aura_provider_t *pv = apr_hash_get(srv_conf(cmd)->providers, name,
-                                       APR_HASH_KEY_STRING);
+    aura_provider_t *pv = named_provider(cmd, name);
     (void)d;
     if (!pv)
         return apr_psprintf(cmd->pool, "AuraProviderKey: no AuraProvider "
                             "named '%s' above this line", name);
     /* Secrets never sit in the config itself (it ends up in backups,
      * tickets and `apachectl -S` output): only a pointer to them. */
-    if (strncmp(source, "env:", 4) && strncmp(source, "file:", 5))
+    if (!secret_source(source))
         return "AuraProviderKey: the key source must be env:VARIABLE or "
                "file:/path (a literal key is refused)";
     pv->key_source = source;
@@ -258,9 +312,12 @@ static const char *set_max_body(cmd_parms *cmd, void *d, const char *arg)
 
 const command_rec aura_cmds[] = {
     AP_INIT_TAKE_ARGV("AuraProvider", set_provider, NULL, RSRC_CONF,
-                      "name kind base-url [api=responses|chat]"),
+                      "name kind [base-url] [api=|region=|api-version=]"),
     AP_INIT_TAKE2("AuraProviderKey", set_provider_key, NULL, RSRC_CONF,
                   "provider env:VARIABLE|file:/path"),
+    AP_INIT_TAKE_ARGV("AuraProviderAWSKeys", set_provider_aws, NULL,
+                      RSRC_CONF, "provider access-key-id-source "
+                      "secret-access-key-source [session-token-source]"),
     AP_INIT_TAKE1("AuraModels", set_models, NULL, RSRC_CONF,
                   "model registry JSON file (repeatable, later files win)"),
     TIMEOUT("AuraConnectTimeout", connect_ms, "upstream connect timeout"),
@@ -309,42 +366,120 @@ static const char *read_key_file(apr_pool_t *p, const char *path,
     return NULL;
 }
 
-static const char *resolve_key(apr_pool_t *p, server_rec *s,
-                               aura_provider_t *pv)
+/* A secret from env:VAR or file:/path; NULL value when the variable is
+ * unset (a warning: the request then goes out without it). */
+static const char *read_secret(apr_pool_t *p, server_rec *s,
+                               const char *who, const char *src,
+                               const char **out)
 {
-    const char *src = pv->key_source;
+    *out = NULL;
     if (!src)
-        return NULL; /* keyless upstream (a local vLLM or Ollama) */
+        return NULL;
     if (!strncmp(src, "env:", 4)) {
         const char *v = getenv(src + 4);
-        pv->key = (v && *v) ? apr_pstrdup(p, v) : NULL;
-        if (!pv->key)
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                         "AuraProviderKey %s: environment variable %s is "
-                         "not set; requests go out without a key",
-                         pv->name, src + 4);
+        *out = (v && *v) ? apr_pstrdup(p, v) : NULL;
+        if (!*out)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s: environment "
+                         "variable %s is not set", who, src + 4);
         return NULL;
     }
-    return read_key_file(p, src + 5, &pv->key);
+    return read_key_file(p, src + 5, out);
 }
 
-/* Zero-config: OPENAI_API_KEY / OPENAI_BASE_URL in the environment give
- * an "openai" provider when the config declares none. */
-static void provider_from_env(apr_pool_t *p, aura_srv_conf_t *c)
+static const char *resolve_secrets(apr_pool_t *p, server_rec *s,
+                                   aura_provider_t *pv)
 {
-    const char *url = getenv("OPENAI_BASE_URL");
-    aura_provider_t *pv;
+    const char *who = apr_pstrcat(p, "provider ", pv->name, NULL);
+    const char *err;
 
-    if (apr_hash_get(c->providers, "openai", APR_HASH_KEY_STRING) ||
-        (!getenv("OPENAI_API_KEY") && !url))
+    if ((err = read_secret(p, s, who, pv->key_source, &pv->key)) != NULL)
+        return err;
+    if (!pv->has_aws)
+        return NULL;
+    if ((err = read_secret(p, s, who, pv->aws_source[0],
+                           &pv->aws.access_key_id)) ||
+        (err = read_secret(p, s, who, pv->aws_source[1],
+                           &pv->aws.secret_access_key)) ||
+        (err = read_secret(p, s, who, pv->aws_source[2],
+                           &pv->aws.session_token)))
+        return err;
+    pv->has_aws = pv->aws.access_key_id && pv->aws.secret_access_key;
+    return NULL;
+}
+
+static const char *env_or(const char *var, const char *dflt)
+{
+    const char *v = var ? getenv(var) : NULL;
+    return (v && *v) ? v : dflt;
+}
+
+/* Bedrock from the AWS environment: keys (or a Bedrock API key), region,
+ * and the runtime endpoint of that region unless BEDROCK_BASE_URL says. */
+static int bedrock_from_env(apr_pool_t *p, aura_provider_t *pv)
+{
+    const char *region = env_or("AWS_REGION",
+                                env_or("AWS_DEFAULT_REGION", "us-east-1"));
+    int keys = getenv("AWS_ACCESS_KEY_ID") && getenv("AWS_SECRET_ACCESS_KEY");
+
+    if (!keys && !getenv("AWS_BEARER_TOKEN_BEDROCK"))
+        return 0;
+    pv->region = region;
+    pv->base_url = base_url(p, env_or("BEDROCK_BASE_URL", apr_psprintf(p,
+                   "https://bedrock-runtime.%s.amazonaws.com", region)));
+    if (keys) {
+        pv->has_aws = 1;
+        pv->aws_source[0] = "env:AWS_ACCESS_KEY_ID";
+        pv->aws_source[1] = "env:AWS_SECRET_ACCESS_KEY";
+        if (getenv("AWS_SESSION_TOKEN"))
+            pv->aws_source[2] = "env:AWS_SESSION_TOKEN";
+    }
+    return 1;
+}
+
+/* Zero-config: a provider named after its kind for every kind whose
+ * environment variables are set (OPENAI_API_KEY, ANTHROPIC_API_KEY,
+ * GEMINI_API_KEY, MISTRAL_API_KEY, OLLAMA_BASE_URL, AWS_*, AZURE_OPENAI_*,
+ * HF_TOKEN, and their *_BASE_URL), unless the config declares that name. */
+static void kind_from_env(apr_pool_t *p, server_rec *s, aura_srv_conf_t *c,
+                          const aura_kind_t *k)
+{
+    aura_provider_t *pv;
+    const char *url = env_or(k->env_url, NULL);
+    const char *key = env_or(k->env_key, NULL);
+
+    if (apr_hash_get(c->providers, k->name, APR_HASH_KEY_STRING))
         return;
     pv = apr_pcalloc(p, sizeof(*pv));
-    pv->name = "openai";
-    provider_kind(pv, "openai");
-    pv->base_url = base_url(p, (url && *url) ? url
-                                             : "https://api.openai.com/v1");
-    pv->key_source = "env:OPENAI_API_KEY";
+    provider_init(pv, k->name, k);
+    if (!strcmp(k->name, "bedrock")) {
+        if (!bedrock_from_env(p, pv))
+            return;
+    }
+    else if (!url && !key) {
+        return;
+    }
+    else if (!pv->base_url && !(url || k->default_url)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "provider %s: %s is "
+                     "set but %s is not; not configured", k->name,
+                     k->env_key, k->env_url);
+        return;
+    }
+    if (!pv->base_url)
+        pv->base_url = base_url(p, url ? url : k->default_url);
+    if (key)
+        pv->key_source = apr_pstrcat(p, "env:", k->env_key, NULL);
+    if (!strcmp(k->name, "azure"))
+        pv->api_version = env_or("AZURE_OPENAI_API_VERSION", NULL);
     apr_hash_set(c->providers, pv->name, APR_HASH_KEY_STRING, pv);
+}
+
+static void providers_from_env(apr_pool_t *p, server_rec *s,
+                               aura_srv_conf_t *c)
+{
+    const aura_kind_t *k;
+    for (k = aura_kinds; k->name; k++)
+        if (k->env_key || k->env_url)
+            kind_from_env(p, s, c, k);
 }
 
 static const char *finish_server(apr_pool_t *p, server_rec *s)
@@ -354,11 +489,11 @@ static const char *finish_server(apr_pool_t *p, server_rec *s)
     const char *err;
     int i;
 
-    provider_from_env(p, c);
+    providers_from_env(p, s, c);
     for (hi = apr_hash_first(p, c->providers); hi; hi = apr_hash_next(hi)) {
         aura_provider_t *pv = apr_hash_this_val(hi);
-        if ((err = resolve_key(p, s, pv)) != NULL)
-            return apr_psprintf(p, "AuraProviderKey %s: %s", pv->name, err);
+        if ((err = resolve_secrets(p, s, pv)) != NULL)
+            return apr_psprintf(p, "provider %s: %s", pv->name, err);
     }
     c->registry = aura_registry_create(p);
     for (i = 0; i < c->model_files->nelts; i++) {

@@ -17,12 +17,17 @@
 
 typedef struct aura_provider {
     const char *name;           /* "openai", "sim", "vllm" ... */
-    const char *kind;           /* "openai" | "openai-compatible" */
+    const aura_kind_t *kind;    /* openai, anthropic, bedrock, ... */
     const char *base_url;       /* without trailing slash */
     const aura_adapter_t *adapter;  /* default wire API */
     unsigned flags;             /* AURA_TF_* */
+    const char *region;         /* region= (Bedrock) */
+    const char *api_version;    /* api-version= (Azure, Anthropic) */
     const char *key_source;     /* "env:VAR" | "file:/path" | NULL */
     const char *key;            /* resolved at post_config; never logged */
+    const char *aws_source[3];  /* access key id, secret, session token */
+    aura_aws_cred_t aws;        /* resolved at post_config */
+    int has_aws;
 } aura_provider_t;
 
 typedef struct aura_srv_conf {

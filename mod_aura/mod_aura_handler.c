@@ -262,35 +262,49 @@ static int on_data(void *baton, const char *buf, apr_size_t len)
     return rv != APR_SUCCESS || ex->client_gone || r->connection->aborted;
 }
 
-static void add_header(apr_array_header_t *h, const char *line)
+static void make_target(aura_exchange_t *ex, aura_target_t *t)
 {
-    APR_ARRAY_PUSH(h, const char *) = line;
+    const aura_provider_t *pv = ex->provider;
+    const aura_model_t *e = ex->route.entry;
+
+    memset(t, 0, sizeof(*t));
+    t->provider = pv->name;
+    t->upstream_model = ex->route.upstream_model;
+    t->flags = pv->flags;
+    t->max_output_default = e ? e->max_output : 0;
+    t->base_url = pv->base_url;
+    t->key = pv->key;
+    t->aws = pv->has_aws ? &pv->aws : NULL;
+    t->region = pv->region;
+    t->api_version = pv->api_version;
+    t->beta = apr_table_get(ex->r->headers_in, "anthropic-beta");
+    t->now = ex->r->request_time;
 }
 
 static aura_error_t *prepare_upstream(aura_exchange_t *ex)
 {
     request_rec *r = ex->r;
-    const aura_provider_t *pv = ex->provider;
     aura_http_req_t *h = &ex->http;
     aura_target_t t;
+    aura_wire_t w;
     aura_error_t *err;
 
-    memset(&t, 0, sizeof(t));
-    t.provider = pv->name;
-    t.upstream_model = ex->route.upstream_model;
-    t.flags = pv->flags;
-    t.max_output_default = ex->route.entry ? ex->route.entry->max_output : 0;
-    if ((err = ex->adapter->encode(r->pool, ex->req, &t, &h->body,
-                                   &h->body_len)) != NULL)
+    make_target(ex, &t);
+    memset(&w, 0, sizeof(w));
+    if ((err = ex->adapter->encode(r->pool, ex->req, &t, &w.body,
+                                   &w.len)) != NULL ||
+        (err = ex->adapter->request(r->pool, &t, ex->stream, &w)) != NULL)
         return err;
-    h->url = apr_pstrcat(r->pool, pv->base_url, ex->adapter->path, NULL);
-    h->headers = apr_array_make(r->pool, 4, sizeof(const char *));
-    add_header(h->headers, "Content-Type: application/json");
-    add_header(h->headers, ex->stream ? "Accept: text/event-stream"
-                                      : "Accept: application/json");
-    if (pv->key)
-        add_header(h->headers, apr_pstrcat(r->pool, "Authorization: Bearer ",
-                                           pv->key, NULL));
+    if (!w.headers)
+        w.headers = apr_array_make(r->pool, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(w.headers, const char *) = "Content-Type: application/json";
+    APR_ARRAY_PUSH(w.headers, const char *) =
+        ex->stream ? "Accept: text/event-stream, */*"
+                   : "Accept: application/json";
+    h->url = w.url;
+    h->headers = w.headers;
+    h->body = w.body;
+    h->body_len = w.len;
     h->connect_ms = ex->sc->connect_ms;
     /* Without streaming the first byte is the whole answer: only the
      * total timeout applies. */
@@ -304,14 +318,20 @@ static aura_error_t *prepare_upstream(aura_exchange_t *ex)
     return NULL;
 }
 
+/* A registry entry's "api" picks between OpenAI's two wire APIs; it
+ * means nothing for other providers, nor once AuraRoute moved the model. */
 static const aura_adapter_t *pick_adapter(aura_exchange_t *ex)
 {
     const aura_model_t *e = ex->route.routed ? NULL : ex->route.entry;
-    if (e && e->api && !strcmp(e->api, "chat"))
+    const aura_adapter_t *a = ex->provider->adapter;
+    int openai_api = a == &aura_adapter_openai_chat ||
+                     a == &aura_adapter_openai_responses;
+
+    if (openai_api && e && e->api && !strcmp(e->api, "chat"))
         return &aura_adapter_openai_chat;
-    if (e && e->api && !strcmp(e->api, "responses"))
+    if (openai_api && e && e->api && !strcmp(e->api, "responses"))
         return &aura_adapter_openai_responses;
-    return ex->provider->adapter;
+    return a;
 }
 
 static void log_outcome(aura_exchange_t *ex)

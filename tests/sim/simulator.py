@@ -124,8 +124,12 @@ def resp_stream_n(n):
 class Reply:
     def __init__(self, status=200, body=b"", events=None, headers=None,
                  pace=0.0, first_byte_delay=0.0, stall_after=None,
-                 stall_for=0.0, content_length=None, close_after_body=False):
+                 stall_for=0.0, content_length=None, close_after_body=False,
+                 content_type=None):
         self.status = status
+        # stream media type (SSE unless a provider says otherwise), or the
+        # body's for non-stream replies
+        self.content_type = content_type
         self.body = body              # non-stream body
         self.events = events          # stream: list of byte strings
         self.headers = headers or {}
@@ -496,14 +500,15 @@ class Handler(BaseHTTPRequestHandler):
             raise ClientGone(str(e))
 
     def send_json(self, status, body, extra=None, content_length=None,
-                  close=False):
+                  close=False, content_type=None, extra_only=False):
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type or "application/json")
         self.send_header("Content-Length",
                          str(len(body) if content_length is None
                              else content_length))
-        self.send_header("x-request-id", "req_" + secrets.token_hex(16))
-        self.send_header("openai-processing-ms", "42")
+        if not extra_only:
+            self.send_header("x-request-id", "req_" + secrets.token_hex(16))
+            self.send_header("openai-processing-ms", "42")
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         if close:
@@ -571,6 +576,16 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def serve_api(self, path, raw, body):
+        # Other providers' wire formats: tests/sim/providers/<name>.py, each
+        # with match(method, path, headers) and serve(handler, path, raw,
+        # body, query) returning a Reply (or None when it answered itself).
+        query = self.path.partition("?")[2]
+        for plugin in PLUGINS:
+            if plugin.match("POST", path, self.headers):
+                reply = plugin.serve(self, path, raw, body, query)
+                if reply is not None:
+                    self.deliver(getattr(reply, "model", path), reply)
+                return
         api = {"/v1/chat/completions": CHAT, "/v1/responses": RESP}.get(path)
         if api is None:
             return self.send_json(404, error_body(
@@ -612,7 +627,8 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 self.send_json(reply.status, reply.body, reply.headers,
                                content_length=reply.content_length,
-                               close=reply.close_after_body)
+                               close=reply.close_after_body,
+                               content_type=reply.content_type)
             except ClientGone:
                 self.state.event(kind="client_disconnected", model=model,
                                  sent=0)
@@ -625,7 +641,8 @@ class Handler(BaseHTTPRequestHandler):
         started = time.time()
         try:
             self.send_response(reply.status)
-            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.send_header("Content-Type", reply.content_type
+                             or "text/event-stream; charset=utf-8")
             self.send_header("Transfer-Encoding", "chunked")
             self.send_header("Cache-Control", "no-cache")
             self.send_header("x-request-id", "req_" + secrets.token_hex(16))
@@ -650,6 +667,28 @@ class Handler(BaseHTTPRequestHandler):
                          elapsed=round(time.time() - started, 3))
 
 
+def load_plugins():
+    """tests/sim/providers/*.py, in name order. Each module gets this module
+    (Reply, fixture helpers) as `sim` before its setup(sim) is called."""
+    import importlib.util
+    d = os.path.join(HERE, "providers")
+    out = []
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if not name.endswith(".py") or name.startswith("_"):
+            continue
+        spec = importlib.util.spec_from_file_location(
+            "sim_provider_" + name[:-3], os.path.join(d, name))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        if hasattr(mod, "setup"):
+            mod.setup(sys.modules[__name__])
+        out.append(mod)
+    return out
+
+
+PLUGINS = []
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -666,6 +705,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         ap.error("loopback only")
+    PLUGINS.extend(load_plugins())
     srv = Server((args.host, args.port), Handler)
     srv.state = State(set(args.key))
     srv.verbose = args.verbose

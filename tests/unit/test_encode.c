@@ -22,7 +22,8 @@ typedef aura_error_t *(*encode_fn)(apr_pool_t *, const aura_request_t *,
 static const char *encode(encode_fn fn, const char *in, unsigned flags,
                           aura_error_t **err)
 {
-    aura_target_t t = { "openai", "up-model", flags, 0 };
+    aura_target_t t = {.provider = "openai", .upstream_model = "up-model",
+                       .flags = flags};
     aura_request_t *req = NULL;
     const char *body = NULL;
     apr_size_t len = 0;
@@ -385,7 +386,7 @@ static void test_oresp(void)
 
 static void test_oresp_no_mutation(void)
 {
-    aura_target_t t = { "openai", "up-model", 0, 0 };
+    aura_target_t t = {.provider = "openai", .upstream_model = "up-model"};
     const char *in = "{\"model\":\"m\",\"input\":\"Hi\",\"stream\":true}";
     aura_request_t *req = NULL;
     const char *body = NULL, *before;
