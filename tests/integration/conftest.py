@@ -750,6 +750,41 @@ HTACCESS = {
 }
 
 
+PROVIDERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "providers")
+
+
+def provider_snippets(sim_port):
+    """tests/integration/providers/*.conf: one provider's config each, with
+    @SIM@ = the simulator's origin (http://127.0.0.1:PORT, no path) and
+    @TESTS@ = this directory. Each provider's simulator module answers
+    under its own path prefix (/anthropic/..., /gemini/..., ...)."""
+    out = []
+    names = sorted(os.listdir(PROVIDERS_DIR)) if os.path.isdir(
+        PROVIDERS_DIR) else []
+    for name in names:
+        if not name.endswith(".conf"):
+            continue
+        with open(os.path.join(PROVIDERS_DIR, name)) as f:
+            text = f.read()
+        text = text.replace("@SIM@", "http://127.0.0.1:%d" % sim_port)
+        text = text.replace("@TESTS@", os.path.dirname(PROVIDERS_DIR))
+        out.append("\n# --- %s\n%s" % (name, text))
+    return "".join(out)
+
+
+# Provider variables of the environment this suite runs in must not create
+# zero-config providers in the gateway under test.
+PROVIDER_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY",
+                "ANTHROPIC_BASE_URL", "GEMINI_API_KEY", "GEMINI_BASE_URL",
+                "MISTRAL_API_KEY", "MISTRAL_BASE_URL", "OLLAMA_BASE_URL",
+                "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT",
+                "AZURE_OPENAI_API_VERSION", "HF_TOKEN", "HF_BASE_URL",
+                "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
+                "AWS_BEARER_TOKEN_BEDROCK", "BEDROCK_BASE_URL")
+
+
 class Gateway:
     def __init__(self, root, port, sim_port, dead_port):
         self.root = root
@@ -816,12 +851,14 @@ class Gateway:
                 "    Require all granted\n"
                 "    AuraAllowModels sim/text\n"
                 "</Location>\n")
+            f.write(provider_snippets(self.sim_port))
         for p in ("httpd.conf", "conf.d/test.conf"):
             os.chmod(os.path.join(self.root, p), 0o644)
 
     def start(self, module):
         self.write_config(module)
-        env = dict(os.environ, OPENAI_API_KEY=OPENAI_KEY, SIM_API_KEY=SIM_KEY)
+        env = {k: v for k, v in os.environ.items() if k not in PROVIDER_ENV}
+        env.update(OPENAI_API_KEY=OPENAI_KEY, SIM_API_KEY=SIM_KEY)
         self.out = open(os.path.join(self.root, "logs", "stdout.log"), "wb")
         self.proc = subprocess.Popen(
             [APACHE, "-f", os.path.join(self.root, "httpd.conf"),
