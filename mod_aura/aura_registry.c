@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <apr_file_io.h>
+#include <apr_file_info.h>
 
 #include "aura_registry.h"
 
@@ -182,7 +183,56 @@ const char *aura_registry_load_json(aura_registry_t *reg, const char *text,
     return NULL;
 }
 
+static const char *load_file(aura_registry_t *reg, const char *path);
+
+static int json_name_order(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A directory: every *.json in it, in name order (so that which file wins
+ * a conflict never depends on the file system). */
+static const char *load_dir(aura_registry_t *reg, const char *path)
+{
+    apr_pool_t *p = reg->pool;
+    apr_array_header_t *names = apr_array_make(p, 8, sizeof(const char *));
+    apr_finfo_t fi;
+    apr_dir_t *dir;
+    const char *err;
+    int i;
+
+    if (apr_dir_open(&dir, path, p) != APR_SUCCESS)
+        return apr_psprintf(p, "cannot open directory %s", path);
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, dir) ==
+           APR_SUCCESS) {
+        apr_size_t n = strlen(fi.name);
+        if (fi.filetype == APR_REG && n > 5 && fi.name[0] != '.' &&
+            !strcmp(fi.name + n - 5, ".json"))
+            APR_ARRAY_PUSH(names, const char *) = apr_pstrdup(p, fi.name);
+    }
+    apr_dir_close(dir);
+    qsort(names->elts, names->nelts, sizeof(const char *), json_name_order);
+    for (i = 0; i < names->nelts; i++) {
+        const char *f = apr_pstrcat(p, path, "/",
+                                    APR_ARRAY_IDX(names, i, const char *),
+                                    NULL);
+        if ((err = load_file(reg, f)) != NULL)
+            return err;
+    }
+    return NULL;
+}
+
 const char *aura_registry_load(aura_registry_t *reg, const char *path)
+{
+    apr_finfo_t fi;
+
+    if (apr_stat(&fi, path, APR_FINFO_TYPE, reg->pool) == APR_SUCCESS &&
+        fi.filetype == APR_DIR)
+        return load_dir(reg, path);
+    return load_file(reg, path);
+}
+
+static const char *load_file(aura_registry_t *reg, const char *path)
 {
     apr_file_t *f;
     apr_finfo_t fi;

@@ -64,7 +64,8 @@ typedef struct aura_registry {
 
 aura_registry_t *aura_registry_create(apr_pool_t *p);
 
-/* Load (merge) one registry file; later files override earlier entries.
+/* Load (merge) one registry file, or every *.json of a directory in name
+ * order; later files override earlier entries.
  * Returns NULL or a description of what is wrong and where. */
 const char *aura_registry_load(aura_registry_t *reg, const char *path);
 /* Same, from a JSON text (unit tests). */

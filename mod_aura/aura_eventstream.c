@@ -1,0 +1,2 @@
+/* aura_eventstream.c - placeholder; its implementation lands with issue 4. */
+typedef int aura_placeholder_eventstream;
