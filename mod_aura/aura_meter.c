@@ -12,21 +12,25 @@ static double per_token(double per_million, long tokens)
 }
 
 void aura_cost_compute(const aura_price_t *price, int priced,
-                       const aura_usage_t *u, aura_cost_t *out)
+                       const aura_usage_t *u, long cache_write,
+                       aura_cost_t *out)
 {
     long cached = u->cached > u->input ? u->input : u->cached;
+    long written = cache_write > u->input - cached ? u->input - cached
+                                                   : cache_write;
     long reasoning = u->reasoning > u->output ? u->output : u->reasoning;
 
     memset(out, 0, sizeof(*out));
     if (!priced || !price)
         return;
     out->known = 1;
-    out->input = per_token(price->input, u->input - cached);
+    out->input = per_token(price->input, u->input - cached - written);
     out->cached_input = per_token(price->cached_input, cached);
+    out->cache_write = per_token(price->cache_write, written);
     out->output = per_token(price->output, u->output - reasoning);
     out->reasoning = per_token(price->reasoning, reasoning);
-    out->total = out->input + out->cached_input + out->output +
-                 out->reasoning;
+    out->total = out->input + out->cached_input + out->cache_write +
+                 out->output + out->reasoning;
 }
 
 static json_object *cost_json(const aura_cost_t *c)
@@ -39,6 +43,7 @@ static json_object *cost_json(const aura_cost_t *c)
     json_object_object_add(o, "input", aura_json_money(c->input));
     json_object_object_add(o, "cached_input",
                            aura_json_money(c->cached_input));
+    json_object_object_add(o, "cache_write", aura_json_money(c->cache_write));
     json_object_object_add(o, "output", aura_json_money(c->output));
     json_object_object_add(o, "reasoning", aura_json_money(c->reasoning));
     return o;
@@ -90,7 +95,7 @@ static void add_str(json_object *o, const char *k, const char *v)
 }
 
 void aura_meter_apply(json_object *resource, const aura_usage_t *u,
-                      const aura_meter_info_t *mi)
+                      long cache_write, const aura_meter_info_t *mi)
 {
     json_object *usage = aura_json_get(resource, "usage");
     json_object *aura = json_object_new_object();
@@ -98,7 +103,8 @@ void aura_meter_apply(json_object *resource, const aura_usage_t *u,
     aura_cost_t cost;
     apr_time_t now = apr_time_now();
 
-    aura_cost_compute(e ? &e->price : NULL, e ? e->priced : 0, u, &cost);
+    aura_cost_compute(e ? &e->price : NULL, e ? e->priced : 0, u,
+                      cache_write, &cost);
     if (usage)
         json_object_object_add(usage, "cost_usd", cost_json(&cost));
     add_str(aura, "request_id", mi->request_id);
@@ -115,6 +121,8 @@ void aura_meter_apply(json_object *resource, const aura_usage_t *u,
      * say so, rather than "priced" with no figures. */
     add_str(aura, "cost_status", !u || !u->present ? "no_usage"
                                  : cost.known ? "priced" : "unknown_price");
+    json_object_object_add(aura, "cache_write_tokens",
+                           json_object_new_int64(cache_write));
     json_object_object_add(aura, "agentic", agentic_json(resource, u));
     json_object_object_add(resource, "aura", aura);
 }

@@ -10,7 +10,7 @@
 #include "aura_stream.h"
 
 typedef struct aura_cost {
-    double input, cached_input, output, reasoning, total;
+    double input, cached_input, cache_write, output, reasoning, total;
     int known;                  /* 0: price unknown, figures meaningless */
 } aura_cost_t;
 
@@ -18,7 +18,8 @@ typedef struct aura_cost {
  * reasoning tokens part of output (OpenAI's convention), so each token is
  * billed once at its own rate. */
 void aura_cost_compute(const aura_price_t *price, int priced,
-                       const aura_usage_t *u, aura_cost_t *out);
+                       const aura_usage_t *u, long cache_write,
+                       aura_cost_t *out);
 
 typedef struct aura_meter_info {
     const char *request_id;
@@ -33,8 +34,9 @@ typedef struct aura_meter_info {
 } aura_meter_info_t;
 
 /* Adds usage.cost_usd (when usage is present) and `aura` to a final
- * ResponseResource. `u` is the usage the builder collected. */
+ * ResponseResource. `u` is the usage the builder collected, `cache_write`
+ * the prompt tokens written to the provider's cache (part of u->input). */
 void aura_meter_apply(json_object *resource, const aura_usage_t *u,
-                      const aura_meter_info_t *mi);
+                      long cache_write, const aura_meter_info_t *mi);
 
 #endif /* AURA_METER_H */

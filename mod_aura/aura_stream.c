@@ -110,6 +110,7 @@ struct aura_rb {
     apr_size_t max_content;     /* 0: AURA_RB_MAX_CONTENT */
     int started, ended, failed;
     aura_usage_t usage;
+    long cache_write;           /* part of usage.input */
 };
 
 /* ---- events ---------------------------------------------------------- */
@@ -988,6 +989,17 @@ int aura_rb_failed(const aura_rb_t *rb)
 const aura_usage_t *aura_rb_get_usage(const aura_rb_t *rb)
 {
     return &rb->usage;
+}
+
+void aura_rb_cache_write(aura_rb_t *rb, long tokens)
+{
+    if (tokens > 0)
+        rb->cache_write = tokens;
+}
+
+long aura_rb_get_cache_write(const aura_rb_t *rb)
+{
+    return rb->cache_write;
 }
 
 json_object *aura_rb_resource(aura_rb_t *rb)

@@ -110,6 +110,12 @@ apr_status_t aura_rb_close(aura_rb_t *rb, int idx);
 /* Usage may be reported several times (later values win, field by field
  * where > 0). */
 void aura_rb_usage(aura_rb_t *rb, const aura_usage_t *u);
+/* Prompt tokens written to a provider's prompt cache (Anthropic
+ * cache_creation_input_tokens, Bedrock cacheWriteInputTokens): part of
+ * usage.input, priced at the registry's cache_write rate. Later values
+ * win when > 0. */
+void aura_rb_cache_write(aura_rb_t *rb, long tokens);
+long aura_rb_get_cache_write(const aura_rb_t *rb);
 
 /* Ends the response: closes open items (the last one "incomplete" when
  * status is "incomplete"), sets status / incomplete_details / completed_at

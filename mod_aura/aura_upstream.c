@@ -1,16 +1,18 @@
 /*
  * aura_upstream.c - mapping upstream failures to client errors.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "aura_upstream.h"
 
-/* The upstream's own error object, when its body is OpenAI-shaped
- * ({"error":{"message","type","param","code"}}) or a bare {"message"}. */
+/* The upstream's own error object. Shapes seen: OpenAI, Anthropic and
+ * Gemini {"error":{"message",...}}; Bedrock's bare {"message"}; Ollama's
+ * {"error":"text"} (normalized to {"message":"text"}). */
 static json_object *upstream_error_obj(apr_pool_t *p, const char *body,
                                        apr_size_t len)
 {
-    json_object *root, *err;
+    json_object *root, *err, *o;
     json_tokener *tok;
 
     if (!body || !len)
@@ -21,7 +23,34 @@ static json_object *upstream_error_obj(apr_pool_t *p, const char *body,
     err = aura_json_get(root, "error");
     if (err && json_object_is_type(err, json_type_object))
         return err;
+    if (err && json_object_is_type(err, json_type_string)) {
+        o = aura_json_pool(p, json_object_new_object());
+        json_object_object_add(o, "message", json_object_get(err));
+        return o;
+    }
     return (root && aura_json_string(root, "message")) ? root : NULL;
+}
+
+/* Gemini says when to retry in the body (google.rpc.RetryInfo,
+ * "retryDelay": "7s" or "0.5s") rather than in a Retry-After header.
+ * Whole seconds, rounded up, as Retry-After wants. */
+static const char *retry_info(apr_pool_t *p, json_object *err)
+{
+    json_object *details = aura_json_get(err, "details");
+    size_t i, n;
+
+    if (!details || !json_object_is_type(details, json_type_array))
+        return NULL;
+    n = json_object_array_length(details);
+    for (i = 0; i < n; i++) {
+        const char *d = aura_json_string(json_object_array_get_idx(details, i),
+                                         "retryDelay");
+        char *end;
+        double secs = d ? strtod(d, &end) : -1;
+        if (d && end != d && secs >= 0 && secs < 86400)
+            return apr_psprintf(p, "%ld", (long)secs + (secs > (long)secs));
+    }
+    return NULL;
 }
 
 static const char *code_of(apr_pool_t *p, json_object *err)
@@ -57,7 +86,7 @@ aura_error_t *aura_upstream_status_error(apr_pool_t *p, const char *provider,
                             NULL, "The provider '%s' is rate limiting "
                             "requests: %s", provider,
                             msg ? msg : "retry later");
-        e->retry_after = retry_after;
+        e->retry_after = retry_after ? retry_after : retry_info(p, err);
         return e;
     }
     if (status >= 400 && status < 500)

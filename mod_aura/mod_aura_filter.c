@@ -76,7 +76,8 @@ static void on_finalize(void *baton, aura_rb_t *rb, json_object *resource)
 {
     aura_exchange_t *ex = baton;
     ex->meter.overhead_us = aura_overhead_now(ex);
-    aura_meter_apply(resource, aura_rb_get_usage(rb), &ex->meter);
+    aura_meter_apply(resource, aura_rb_get_usage(rb),
+                     aura_rb_get_cache_write(rb), &ex->meter);
 }
 
 void aura_filter_attach(aura_exchange_t *ex)

@@ -178,16 +178,21 @@ static void test_cost(void)
     aura_usage_t u = {1000, 200, 500, 100, 1};
     aura_cost_t c;
 
-    aura_cost_compute(&price, 1, &u, &c);
+    aura_cost_compute(&price, 1, &u, 0, &c);
     AT_OK(fabs(c.input - 800 * 2.5e-6) < 1e-15, "input part excludes cached");
     AT_OK(fabs(c.cached_input - 200 * 1.25e-6) < 1e-15, "cached part");
     AT_OK(fabs(c.output - 400 * 10e-6) < 1e-15, "output excludes reasoning");
     AT_OK(fabs(c.reasoning - 100 * 10e-6) < 1e-15, "reasoning part");
     AT_OK(fabs(c.total - (0.002 + 0.00025 + 0.004 + 0.001)) < 1e-15, "total");
-    aura_cost_compute(&price, 0, &u, &c);
+    aura_cost_compute(&price, 0, &u, 0, &c);
     AT_OK(!c.known, "unpriced → unknown, not $0");
+    price.cache_write = 3.125;
+    aura_cost_compute(&price, 1, &u, 300, &c);
+    AT_OK(fabs(c.input - 500 * 2.5e-6) < 1e-15 &&
+              fabs(c.cache_write - 300 * 3.125e-6) < 1e-15,
+          "cache writes: part of input, billed at the cache_write rate");
     u.cached = 5000;
-    aura_cost_compute(&price, 1, &u, &c);
+    aura_cost_compute(&price, 1, &u, 0, &c);
     AT_OK(c.input == 0 && fabs(c.cached_input - 1000 * 1.25e-6) < 1e-15,
           "cached above input is clamped");
 }
@@ -212,7 +217,7 @@ static void test_meter(apr_pool_t *p)
     mi.entry = aura_registry_find(reg, "gpt-4o");
     mi.started = apr_time_now();
     mi.attempts = 1;
-    aura_meter_apply(res, &u, &mi);
+    aura_meter_apply(res, &u, 0, &mi);
     aura = aura_json_get(res, "aura");
     ag = aura_json_get(aura, "agentic");
     cost = aura_json_get(aura_json_get(res, "usage"), "cost_usd");
@@ -229,7 +234,7 @@ static void test_meter(apr_pool_t *p)
     AT_STREQ(json_object_to_json_string(aura_json_get(cost, "total")),
              "0.0125", "total printed without binary noise");
     mi.entry = NULL;
-    aura_meter_apply(res, &u, &mi);
+    aura_meter_apply(res, &u, 0, &mi);
     AT_OK(aura_json_get(aura_json_get(res, "usage"), "cost_usd") == NULL,
           "unknown price → cost_usd null");
     AT_STREQ(aura_json_string(aura_json_get(res, "aura"), "cost_status"),
@@ -263,6 +268,20 @@ static void test_upstream(apr_pool_t *p)
         "{\"error\":{\"message\":\"bad header: Bearer k-123456 and k-123456\"}}",
         64, NULL);
     AT_OK(!strstr(e->message, "k-123456"), "upstream echo of the key redacted");
+    {
+        const char *g429 = "{\"error\":{\"code\":429,\"message\":\"quota\","
+            "\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":"
+            "\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":"
+            "\"6.2s\"}]}}";
+        const char *oll = "{\"error\":\"model 'x' not found\"}";
+        e = aura_upstream_status_error(p, "gem", NULL, 429, g429,
+                                       strlen(g429), NULL);
+        AT_STREQ(e->retry_after, "7", "Gemini RetryInfo → Retry-After, rounded up");
+        e = aura_upstream_status_error(p, "oll", NULL, 404, oll, strlen(oll),
+                                       NULL);
+        AT_OK(strstr(e->message, "model 'x' not found") != NULL,
+              "Ollama's {error: string} message kept");
+    }
     e = aura_upstream_status_error(p, "openai", NULL, 500, "<html>", 6, NULL);
     AT_INTEQ(e->status, 502, "500 → 502");
     e = aura_upstream_transport_error(p, "x", AURA_HTTP_FIRST_BYTE_TIMEOUT, 0);

@@ -345,6 +345,14 @@ static void test_oresp(void)
              "\"input_text\",\"text\":\"go on\"}]}],\"stream\":false,"
              "\"store\":false,\"include\":[\"reasoning.encrypted_content\"]}",
              "reasoning carried in the input: encrypted reasoning included");
+    ORESP_EQ("{\"model\":\"m\",\"input\":[{\"type\":\"reasoning\","
+             "\"summary\":[],\"encrypted_content\":\"aura:anthropic:EqQB\"},"
+             "{\"role\":\"user\",\"content\":\"go on\"}]}", 0,
+             "{\"model\":\"up-model\",\"input\":[{\"type\":"
+             "\"message\",\"role\":\"user\",\"content\":[{\"type\":"
+             "\"input_text\",\"text\":\"go on\"}]}],\"stream\":false,"
+             "\"store\":false}",
+             "another provider's reasoning state is dropped, not sent to OpenAI");
     ORESP_EQ("{\"input\":\"Hi\",\"store\":true,\"stream\":true,"
              "\"reasoning\":{\"effort\":\"low\"}}", 0,
              "{\"model\":\"up-model\",\"input\":[{\"type\":\"message\","
