@@ -1,26 +1,697 @@
 /*
- * aura_ollama.c - the ollama adapter (placeholder until its implementation lands:
- * answers 501 so that a configured provider fails clearly, never silently).
+ * aura_ollama.c - Ollama's native API: POST {base}/api/chat, answered with
+ * NDJSON lines when streaming (application/x-ndjson) and one JSON object
+ * otherwise. (Ollama's /v1 is OpenAI-compatible: use the openai-compatible
+ * kind for that.)
+ *
+ * Request: messages (system/user/assistant/tool), images as base64 strings
+ * beside the text, tool_calls whose arguments are a JSON OBJECT (not a
+ * string), tool results as {role:tool, content, tool_name}; options
+ * {num_predict, temperature, top_p, ...}; format ("json" or a schema);
+ * think (bool or a level).
+ * Response: each line is a chunk {message:{content, thinking, tool_calls},
+ * done, done_reason, prompt_eval_count, eval_count}; a mid-stream failure
+ * is a line {"error":"text"} (the HTTP status stays 200). Ollama gives
+ * tool calls no ids: the decoder derives one per call from the chunk.
  */
-#include "aura_adapter.h"
+#include <math.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "aura_decoder.h"
+
+/* ==================================================================== */
+/* encoder                                                              */
+
+typedef struct octx {
+    apr_pool_t *p;
+    const aura_request_t *req;
+    json_object *messages;
+    json_object *pending;       /* assistant message collecting tool_calls */
+} octx_t;
+
+static void add_str(json_object *o, const char *key, const char *s)
+{
+    json_object_object_add(o, key, json_object_new_string(s));
+}
+
+static json_object *new_msg(const char *role)
+{
+    json_object *m = json_object_new_object();
+    add_str(m, "role", role);
+    return m;
+}
+
+static aura_error_t *unsupported(apr_pool_t *p, const char *param,
+                                 const char *what)
+{
+    return aura_bad_request(p, "unsupported_parameter", param,
+                            "Unsupported parameter: '%s'. %s", param, what);
+}
+
+/* A data: URL's base64 payload, which is what Ollama's `images` takes.
+ * Ollama cannot fetch URLs: anything else is the client's error. */
+static aura_error_t *image_b64(octx_t *c, json_object *part, const char *at,
+                               const char **out)
+{
+    const char *url = aura_json_string(part, "image_url");
+    const char *comma = url ? strchr(url, ',') : NULL;
+
+    if (!url)
+        return aura_bad_request(c->p, "invalid_value", at,
+                                "Invalid value for '%s': images by file_id "
+                                "are not supported by Ollama; send a data: "
+                                "URL.", at);
+    if (strncmp(url, "data:", 5) != 0 || !comma
+        || !strstr(apr_pstrmemdup(c->p, url, (apr_size_t)(comma - url)),
+                   ";base64"))
+        return aura_bad_request(c->p, "invalid_value",
+                                apr_pstrcat(c->p, at, ".image_url", NULL),
+                                "Invalid value for '%s.image_url': Ollama "
+                                "cannot fetch image URLs; send the image as "
+                                "a base64 data: URL.", at);
+    *out = comma + 1;
+    return NULL;
+}
+
+/* Message parts → m.content (text parts joined by a newline) and
+ * m.images. `text_type` is input_text, or output_text for assistants. */
+static aura_error_t *put_content(octx_t *c, json_object *m,
+                                 json_object *parts, const char *text_type,
+                                 const char *at)
+{
+    apr_array_header_t *text = apr_array_make(c->p, 4, sizeof(char *));
+    json_object *images = NULL;
+    size_t i, n = json_object_array_length(parts);
+    aura_error_t *e;
+
+    for (i = 0; i < n; i++) {
+        json_object *part = json_object_array_get_idx(parts, i);
+        const char *type = aura_json_string(part, "type");
+        const char *pat = apr_psprintf(c->p, "%s[%" APR_SIZE_T_FMT "]", at, i);
+        const char *b64 = NULL;
+
+        if (!strcmp(type, text_type))
+            APR_ARRAY_PUSH(text, const char *) = aura_json_string(part, "text");
+        else if (!strcmp(type, "refusal"))  /* no refusal field: text */
+            APR_ARRAY_PUSH(text, const char *) =
+                aura_json_string(part, "refusal");
+        else if (!strcmp(type, "input_image")) {
+            if ((e = image_b64(c, part, pat, &b64)))
+                return e;
+            if (!images)
+                images = json_object_new_array();
+            json_object_array_add(images, json_object_new_string(b64));
+        }
+        else
+            return unsupported(c->p, pat, "Ollama takes text and images "
+                               "only, not files.");
+    }
+    add_str(m, "content", apr_array_pstrcat(c->p, text, '\n'));
+    if (images)
+        json_object_object_add(m, "images", images);
+    return NULL;
+}
+
+static void flush(octx_t *c)
+{
+    if (c->pending)
+        json_object_array_add(c->messages, c->pending);
+    c->pending = NULL;
+}
+
+static aura_error_t *enc_message(octx_t *c, json_object *item,
+                                 const char *at)
+{
+    const char *role = aura_json_string(item, "role");
+    int assistant = !strcmp(role, "assistant");
+    json_object *m;
+    aura_error_t *e;
+
+    if (!strcmp(role, "developer"))
+        role = "system";
+    m = new_msg(role);
+    e = put_content(c, m, aura_json_get(item, "content"),
+                    assistant ? "output_text" : "input_text",
+                    apr_pstrcat(c->p, at, ".content", NULL));
+    if (e) {
+        json_object_put(m);
+        return e;
+    }
+    flush(c);
+    if (assistant)      /* function calls that follow belong to it */
+        c->pending = m;
+    else
+        json_object_array_add(c->messages, m);
+    return NULL;
+}
+
+/* Ollama wants the arguments as an object, the item has them as text. */
+static aura_error_t *enc_function_call(octx_t *c, json_object *item,
+                                       const char *at)
+{
+    const char *args = aura_json_string(item, "arguments");
+    json_object *obj = NULL, *call, *fn, *calls;
+    json_tokener *tok;
+
+    if (args && *args) {
+        apr_size_t n = strlen(args);
+        while (n && strchr(" \t\r\n", args[n - 1]))
+            n--;
+        tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+        obj = json_tokener_parse_ex(tok, args, (int)n);
+        if (obj && json_tokener_get_parse_end(tok) < n) {
+            json_object_put(obj);       /* trailing bytes */
+            obj = NULL;
+        }
+        json_tokener_free(tok);
+        if (!json_object_is_type(obj, json_type_object)) {
+            json_object_put(obj);
+            return aura_bad_request(c->p, "invalid_value",
+                                    apr_pstrcat(c->p, at, ".arguments", NULL),
+                                    "Invalid value for '%s.arguments': "
+                                    "Ollama needs the arguments as a JSON "
+                                    "object.", at);
+        }
+    }
+    call = json_object_new_object();
+    fn = json_object_new_object();
+    add_str(fn, "name", aura_json_string(item, "name"));
+    json_object_object_add(fn, "arguments",
+                           obj ? obj : json_object_new_object());
+    json_object_object_add(call, "function", fn);
+    if (!c->pending) {
+        c->pending = new_msg("assistant");
+        add_str(c->pending, "content", "");
+    }
+    if (!json_object_object_get_ex(c->pending, "tool_calls", &calls)) {
+        calls = json_object_new_array();
+        json_object_object_add(c->pending, "tool_calls", calls);
+    }
+    json_object_array_add(calls, call);
+    return NULL;
+}
+
+/* The name of the function whose call `call_id` answers: Ollama matches a
+ * tool result to its call by tool_name, having no call ids. */
+static const char *call_name(const aura_request_t *req, const char *call_id)
+{
+    size_t i, n = json_object_array_length(req->input);
+
+    for (i = 0; call_id && i < n; i++) {
+        json_object *it = json_object_array_get_idx(req->input, i);
+        const char *id = aura_json_string(it, "call_id");
+        if (!strcmp(aura_json_string(it, "type"), "function_call")
+            && id && !strcmp(id, call_id))
+            return aura_json_string(it, "name");
+    }
+    return NULL;
+}
+
+static aura_error_t *enc_function_output(octx_t *c, json_object *item,
+                                         const char *at)
+{
+    json_object *output = aura_json_get(item, "output");
+    const char *name = call_name(c->req, aura_json_string(item, "call_id"));
+    json_object *m = new_msg("tool");
+    aura_error_t *e;
+
+    if (json_object_is_type(output, json_type_string))
+        add_str(m, "content", json_object_get_string(output));
+    else if ((e = put_content(c, m, output, "input_text",
+                              apr_pstrcat(c->p, at, ".output", NULL)))) {
+        json_object_put(m);
+        return e;
+    }
+    if (name)
+        add_str(m, "tool_name", name);
+    flush(c);
+    json_object_array_add(c->messages, m);
+    return NULL;
+}
+
+static aura_error_t *enc_item(octx_t *c, json_object *item, size_t i)
+{
+    const char *type = aura_json_string(item, "type");
+    const char *at = apr_psprintf(c->p, "input[%" APR_SIZE_T_FMT "]", i);
+
+    if (!strcmp(type, "message"))
+        return enc_message(c, item, at);
+    if (!strcmp(type, "function_call"))
+        return enc_function_call(c, item, at);
+    if (!strcmp(type, "function_call_output"))
+        return enc_function_output(c, item, at);
+    if (!strcmp(type, "reasoning"))
+        return NULL;    /* no opaque state to resend; the answer stands */
+    return unsupported(c->p, at, "Item references and compaction items "
+                       "cannot be sent to Ollama; send the items "
+                       "themselves.");
+}
+
+static aura_error_t *enc_messages(octx_t *c, json_object *out)
+{
+    size_t i, n = json_object_array_length(c->req->input);
+    aura_error_t *e;
+
+    c->messages = json_object_new_array();
+    json_object_object_add(out, "messages", c->messages);
+    if (c->req->instructions) {
+        json_object *m = new_msg("system");
+        add_str(m, "content", c->req->instructions);
+        json_object_array_add(c->messages, m);
+    }
+    for (i = 0; i < n; i++) {
+        e = enc_item(c, json_object_array_get_idx(c->req->input, i), i);
+        if (e) {
+            json_object_put(c->pending);
+            c->pending = NULL;
+            return e;
+        }
+    }
+    flush(c);
+    if (json_object_array_length(c->messages) == 0)
+        return aura_bad_request(c->p, "missing_required_parameter", "input",
+                                "Missing required parameter: 'input'.");
+    return NULL;
+}
+
+static json_object *ollama_tool(json_object *flat)
+{
+    json_object *tool = json_object_new_object();
+    json_object *fn = json_object_new_object();
+    json_object *v;
+
+    add_str(tool, "type", "function");
+    add_str(fn, "name", aura_json_string(flat, "name"));
+    if ((v = aura_json_get(flat, "description")))
+        json_object_object_add(fn, "description", json_object_get(v));
+    v = aura_json_get(flat, "parameters");
+    json_object_object_add(fn, "parameters", v ? json_object_get(v)
+                           : json_tokener_parse("{\"type\":\"object\","
+                                                "\"properties\":{}}"));
+    json_object_object_add(tool, "function", fn);
+    return tool;
+}
+
+static int name_in(json_object *allowed, const char *name)
+{
+    size_t i, n = allowed ? json_object_array_length(allowed) : 0;
+
+    for (i = 0; i < n; i++)
+        if (!strcmp(aura_json_string(json_object_array_get_idx(allowed, i),
+                                     "name"), name))
+            return 1;
+    return 0;
+}
+
+/* Ollama has no tool_choice: "none" sends no tools, allowed_tools sends
+ * only those; forcing a call cannot be expressed, so it is refused rather
+ * than silently not enforced. */
+static aura_error_t *enc_tools(octx_t *c, json_object *out)
+{
+    json_object *choice = c->req->tool_choice, *allowed = NULL, *tools;
+    size_t i, n = json_object_array_length(c->req->tools);
+    const char *mode = json_object_is_type(choice, json_type_string)
+                           ? json_object_get_string(choice) : NULL;
+    const char *type = aura_json_string(choice, "type");
+
+    if (n == 0 || (mode && !strcmp(mode, "none")))
+        return NULL;
+    if (type && !strcmp(type, "allowed_tools")) {
+        allowed = aura_json_get(choice, "tools");
+        mode = aura_json_string(choice, "mode");
+    }
+    if ((mode && !strcmp(mode, "required"))
+        || (type && !strcmp(type, "function")))
+        return unsupported(c->p, "tool_choice", "Ollama cannot be made to "
+                           "call a tool; use \"auto\".");
+    tools = json_object_new_array();
+    for (i = 0; i < n; i++) {
+        json_object *flat = json_object_array_get_idx(c->req->tools, i);
+        if (!allowed || name_in(allowed, aura_json_string(flat, "name")))
+            json_object_array_add(tools, ollama_tool(flat));
+    }
+    json_object_object_add(out, "tools", tools);
+    return NULL;
+}
+
+/* Numbers are passed on as the client wrote them (json-c keeps the
+ * token), so 0.7 does not become 0.69999999999999996. */
+static void add_num(octx_t *c, json_object *o, const char *as,
+                    const char *key, double v)
+{
+    json_object *orig = aura_json_get(c->req->body, key);
+
+    if (isnan(v))
+        return;
+    if (orig && (json_object_is_type(orig, json_type_double)
+                 || json_object_is_type(orig, json_type_int))
+        && json_object_get_double(orig) == v)
+        json_object_object_add(o, as, json_object_get(orig));
+    else
+        json_object_object_add(o, as, json_object_new_double(v));
+}
+
+static void enc_options(octx_t *c, json_object *out)
+{
+    const aura_request_t *r = c->req;
+    json_object *opts = json_object_new_object();
+
+    if (r->max_output_tokens != AURA_UNSET)
+        json_object_object_add(opts, "num_predict",
+                               json_object_new_int64(r->max_output_tokens));
+    add_num(c, opts, "temperature", "temperature", r->temperature);
+    add_num(c, opts, "top_p", "top_p", r->top_p);
+    add_num(c, opts, "presence_penalty", "presence_penalty",
+            r->presence_penalty);
+    add_num(c, opts, "frequency_penalty", "frequency_penalty",
+            r->frequency_penalty);
+    if (json_object_object_length(opts))
+        json_object_object_add(out, "options", opts);
+    else
+        json_object_put(opts);
+}
+
+static void enc_format(octx_t *c, json_object *out)
+{
+    json_object *format = aura_json_get(c->req->text, "format");
+    const char *type = aura_json_string(format, "type");
+
+    if (type && !strcmp(type, "json_schema"))
+        json_object_object_add(out, "format", json_object_get(
+                                   aura_json_get(format, "schema")));
+    else if (type && !strcmp(type, "json_object"))
+        add_str(out, "format", "json");
+}
+
+/* think takes a bool, or a level ("low", "medium", "high": gpt-oss; any
+ * level means "on" for the other thinking models, per Ollama's
+ * api.ThinkValue). "medium" is Ollama's meaning of true, so it is sent as
+ * true, which every version understands. */
+static void enc_think(octx_t *c, json_object *out)
+{
+    const char *effort = aura_json_string(c->req->reasoning, "effort");
+
+    if (!effort)
+        return;
+    if (!strcmp(effort, "none"))
+        json_object_object_add(out, "think", json_object_new_boolean(0));
+    else if (!strcmp(effort, "minimal") || !strcmp(effort, "low"))
+        add_str(out, "think", "low");
+    else if (!strcmp(effort, "high") || !strcmp(effort, "xhigh"))
+        add_str(out, "think", "high");
+    else
+        json_object_object_add(out, "think", json_object_new_boolean(1));
+}
 
 static aura_error_t *ollama_encode(apr_pool_t *p, const aura_request_t *req,
-                                 const aura_target_t *t, const char **body,
-                                 apr_size_t *len)
+                                   const aura_target_t *t, const char **body,
+                                   apr_size_t *len)
 {
-    (void)req; (void)body; (void)len;
-    return aura_error_make(p, 501, "server_error", "provider_not_implemented",
-                           NULL, "The %s adapter is not implemented yet.",
-                           t->provider);
+    octx_t c = { p, req, NULL, NULL };
+    json_object *out;
+    aura_error_t *e;
+
+    *body = NULL;
+    if (len)
+        *len = 0;
+    if (req->previous_response_id)
+        return aura_bad_request(p, "previous_response_not_found",
+                                "previous_response_id",
+                                "Previous response with id '%s' not found: "
+                                "this gateway does not store responses for "
+                                "this provider; send the whole "
+                                "conversation as input.",
+                                req->previous_response_id);
+    if (req->top_logprobs != AURA_UNSET)
+        return unsupported(p, "top_logprobs", "Ollama's native API does not "
+                           "return log probabilities through this gateway.");
+    out = aura_json_pool(p, json_object_new_object());
+    add_str(out, "model", t->upstream_model);
+    if ((e = enc_messages(&c, out)) || (e = enc_tools(&c, out)))
+        return e;
+    enc_format(&c, out);
+    enc_options(&c, out);
+    enc_think(&c, out);
+    /* Ollama streams unless told not to. */
+    json_object_object_add(out, "stream", json_object_new_boolean(req->stream));
+    *body = aura_json_str(p, out, len);
+    return NULL;
 }
 
 static aura_error_t *ollama_request(apr_pool_t *p, const aura_target_t *t,
-                                  int stream, aura_wire_t *w)
+                                    int stream, aura_wire_t *w)
 {
     (void)stream;
-    return aura_wire_bearer(p, t, "", w);
+    /* A local Ollama needs no key; ollama.com takes a bearer token. */
+    return aura_wire_bearer(p, t, "/api/chat", w);
+}
+
+/* ==================================================================== */
+/* decoder                                                              */
+
+#define OLLAMA_MAX_LINE AURA_SSE_MAX_EVENT
+
+typedef struct ollama_dec {
+    aura_decoder_t d;
+    int cur;                    /* the open message / reasoning, or -1 */
+    int msg, rs;
+    int ncalls;                 /* calls so far (the call id's index) */
+    int done;                   /* saw done:true */
+    char *line;                 /* stream: the partial line */
+    apr_size_t len, cap;
+} ollama_dec;
+
+static void oll_leave(ollama_dec *o)
+{
+    if (o->cur >= 0)
+        aura_dec_st(&o->d, aura_rb_close(o->d.rb, o->cur));
+    o->cur = o->msg = o->rs = -1;
+}
+
+static void oll_text(ollama_dec *o, const char *s, int reasoning)
+{
+    int *idx = reasoning ? &o->rs : &o->msg;
+
+    if (!s || !*s)
+        return;
+    if (*idx < 0) {
+        oll_leave(o);
+        aura_dec_st(&o->d, reasoning
+                    ? aura_rb_open_reasoning(o->d.rb, NULL, idx)
+                    : aura_rb_open_message(o->d.rb, NULL, idx));
+        o->cur = *idx;
+    }
+    aura_dec_st(&o->d, reasoning
+                ? aura_rb_reasoning_delta(o->d.rb, *idx, s, strlen(s))
+                : aura_rb_text_delta(o->d.rb, *idx, s, strlen(s)));
+}
+
+/* Ollama's calls carry no id. One is derived from the chunk's created_at
+ * (unique per answer, nanosecond resolution), the call's position and its
+ * content: the same bytes always decode to the same id, and two answers
+ * do not share ids. */
+static const char *oll_call_id(ollama_dec *o, json_object *chunk,
+                               const char *name, const char *args)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *src = apr_psprintf(o->d.pool, "%s|%d|%s|%s",
+                                   aura_json_string(chunk, "created_at")
+                                       ? aura_json_string(chunk, "created_at")
+                                       : "", o->ncalls, name, args);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char *id = apr_palloc(o->d.pool, 5 + 24 + 1);
+    int i;
+
+    SHA256((const unsigned char *)src, strlen(src), md);
+    memcpy(id, "call_", 5);
+    for (i = 0; i < 12; i++) {
+        id[5 + 2 * i] = hex[md[i] >> 4];
+        id[6 + 2 * i] = hex[md[i] & 15];
+    }
+    id[29] = '\0';
+    return id;
+}
+
+/* Each call arrives whole (arguments as an object): added and done at
+ * once. */
+static void oll_calls(ollama_dec *o, json_object *chunk, json_object *tcs)
+{
+    size_t i, n;
+
+    if (!json_object_is_type(tcs, json_type_array))
+        return;
+    n = json_object_array_length(tcs);
+    for (i = 0; i < n; i++) {
+        json_object *fn = aura_json_get(json_object_array_get_idx(tcs, i),
+                                        "function");
+        json_object *args = aura_json_get(fn, "arguments");
+        const char *name = aura_json_string(fn, "name");
+        const char *a = json_object_is_type(args, json_type_string)
+                            ? json_object_get_string(args)
+                            : args ? aura_json_str(o->d.pool, args, NULL)
+                                   : "{}";
+        int idx = -1;
+
+        oll_leave(o);
+        aura_dec_st(&o->d, aura_rb_open_call(o->d.rb, NULL,
+                                             oll_call_id(o, chunk, name, a),
+                                             name ? name : "", &idx));
+        aura_dec_st(&o->d, aura_rb_call_args_delta(o->d.rb, idx, a,
+                                                   strlen(a)));
+        aura_dec_st(&o->d, aura_rb_close(o->d.rb, idx));
+        o->ncalls++;
+    }
+}
+
+static void oll_finish(ollama_dec *o, json_object *chunk)
+{
+    aura_usage_t us = { 0, 0, 0, 0, 1 };
+    const char *why = aura_json_string(chunk, "done_reason");
+
+    us.input = aura_dec_long(chunk, "prompt_eval_count", 0);
+    us.output = aura_dec_long(chunk, "eval_count", 0);
+    if (aura_json_get(chunk, "prompt_eval_count")
+        || aura_json_get(chunk, "eval_count"))
+        aura_rb_usage(o->d.rb, &us);
+    o->done = 1;
+    if (why && !strcmp(why, "length"))
+        aura_dec_st(&o->d, aura_rb_finish(o->d.rb, "incomplete",
+                                          "max_output_tokens"));
+    else                        /* stop, load, unload, absent */
+        aura_dec_st(&o->d, aura_rb_finish(o->d.rb, "completed", NULL));
+}
+
+/* One chunk: a stream line, or the whole body. /api/generate's shape
+ * (top-level response/thinking) is read too: same server, same framing. */
+static void oll_chunk(ollama_dec *o, json_object *chunk)
+{
+    json_object *m = aura_json_get(chunk, "message");
+    json_object *err = aura_json_get(chunk, "error");
+    json_object *done = aura_json_get(chunk, "done");
+
+    if (err) {
+        aura_dec_fail_upstream(&o->d, "upstream_error", err);
+        return;
+    }
+    oll_text(o, aura_json_string(m, "thinking"), 1);
+    oll_text(o, aura_json_string(chunk, "thinking"), 1);
+    oll_text(o, aura_json_string(m, "content"), 0);
+    oll_text(o, aura_json_string(chunk, "response"), 0);
+    oll_calls(o, chunk, aura_json_get(m, "tool_calls"));
+    if (json_object_is_type(done, json_type_boolean)
+        && json_object_get_boolean(done))
+        oll_finish(o, chunk);
+}
+
+static void oll_line(ollama_dec *o, const char *s, apr_size_t n)
+{
+    json_object *chunk;
+
+    while (n && strchr(" \t\r", s[n - 1]))
+        n--;
+    if (!n || o->done || aura_rb_ended(o->d.rb))
+        return;
+    if ((chunk = aura_dec_parse(&o->d, s, n))) {
+        oll_chunk(o, chunk);
+        json_object_put(chunk);
+    }
+}
+
+static int oll_keep(ollama_dec *o, const char *buf, apr_size_t n)
+{
+    if (o->len + n > OLLAMA_MAX_LINE) {
+        aura_dec_fail(&o->d, "upstream_bad_response",
+                      "upstream line larger than %d bytes", OLLAMA_MAX_LINE);
+        return 0;
+    }
+    if (o->len + n > o->cap) {      /* grow by doubling: bounded waste */
+        apr_size_t cap = o->cap ? o->cap * 2 : 4096;
+        char *nb;
+        while (cap < o->len + n)
+            cap *= 2;
+        nb = apr_palloc(o->d.pool, cap);
+        if (o->len)
+            memcpy(nb, o->line, o->len);
+        o->line = nb;
+        o->cap = cap;
+    }
+    memcpy(o->line + o->len, buf, n);
+    o->len += n;
+    return 1;
+}
+
+/* NDJSON: complete lines are decoded straight from the caller's buffer;
+ * only a line split across feeds is copied. */
+static apr_status_t oll_feed(aura_decoder_t *d, const char *buf,
+                             apr_size_t len)
+{
+    ollama_dec *o = (ollama_dec *)d;
+    const char *nl;
+
+    while (len && !aura_rb_ended(d->rb)
+           && (nl = memchr(buf, '\n', len)) != NULL) {
+        apr_size_t n = (apr_size_t)(nl - buf);
+        if (o->len) {
+            if (oll_keep(o, buf, n))
+                oll_line(o, o->line, o->len);
+            o->len = 0;
+        }
+        else {
+            oll_line(o, buf, n);
+        }
+        buf += n + 1;
+        len -= n + 1;
+    }
+    if (len && !aura_rb_ended(d->rb))
+        oll_keep(o, buf, len);
+    return d->rv;
+}
+
+static apr_status_t oll_end(aura_decoder_t *d)
+{
+    ollama_dec *o = (ollama_dec *)d;
+
+    d->at_eof = 1;
+    if (o->len && !aura_rb_ended(d->rb))
+        oll_line(o, o->line, o->len);   /* a last line without newline */
+    o->len = 0;
+    if (!aura_rb_ended(d->rb))
+        aura_dec_fail(d, "upstream_stream_truncated",
+                      "upstream stream ended before the response finished");
+    return d->rv;
+}
+
+static apr_status_t oll_body(aura_decoder_t *d, json_object *doc)
+{
+    ollama_dec *o = (ollama_dec *)d;
+
+    oll_chunk(o, doc);
+    if (!aura_rb_ended(d->rb))      /* a body without done: true */
+        aura_dec_fail(d, "upstream_bad_response",
+                      "upstream body is not a finished answer");
+    return d->rv;
+}
+
+static aura_decoder_t *ollama_decoder(apr_pool_t *p, aura_rb_t *rb,
+                                      int stream)
+{
+    ollama_dec *o = apr_pcalloc(p, sizeof(*o));
+
+    /* Set up as a body decoder (no SSE parser), then switch a stream
+     * to NDJSON lines. */
+    aura_dec_init(&o->d, p, rb, 0);
+    o->d.on_body = oll_body;
+    if (stream) {
+        o->d.stream = 1;
+        o->d.feed = oll_feed;
+        o->d.end = oll_end;
+    }
+    o->cur = o->msg = o->rs = -1;
+    return &o->d;
 }
 
 const aura_adapter_t aura_adapter_ollama = {
-    "ollama", ollama_encode, ollama_request, aura_chat_decoder
+    "ollama", ollama_encode, ollama_request, ollama_decoder
 };
