@@ -173,3 +173,43 @@ const char *aura_redact(apr_pool_t *p, const char *s, const char *secret)
     out[len] = '\0';
     return changed ? out : s;
 }
+
+#define AURA_TOKENER_CACHE 4
+
+static __thread struct json_tokener *tl_tokeners[AURA_TOKENER_CACHE];
+static __thread int tl_ntokeners;
+
+struct json_tokener *aura_tokener_acquire(void)
+{
+    if (tl_ntokeners > 0)
+        return tl_tokeners[--tl_ntokeners];
+    return json_tokener_new_ex(AURA_JSON_DEPTH);
+}
+
+void aura_tokener_release(struct json_tokener *tok)
+{
+    if (!tok)
+        return;
+    if (tl_ntokeners < AURA_TOKENER_CACHE) {
+        json_tokener_reset(tok);
+        tl_tokeners[tl_ntokeners++] = tok;
+    }
+    else {
+        json_tokener_free(tok);
+    }
+}
+
+static apr_status_t tokener_cleanup(void *tok)
+{
+    aura_tokener_release(tok);
+    return APR_SUCCESS;
+}
+
+struct json_tokener *aura_tokener_pool(apr_pool_t *p)
+{
+    struct json_tokener *tok = aura_tokener_acquire();
+    if (tok)
+        apr_pool_cleanup_register(p, tok, tokener_cleanup,
+                                  apr_pool_cleanup_null);
+    return tok;
+}

@@ -44,6 +44,15 @@ json_object *aura_json_pool(apr_pool_t *p, json_object *obj);
 /* Serialize compactly into pool memory (no slash escaping). */
 const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len);
 
+/* Adding keys on the hot path: a literal key is not copied
+ * (KEY_IS_CONSTANT), and on a fresh object the duplicate lookup is skipped
+ * (KEY_IS_NEW). AURA_ADD_NEW only where the key cannot be there yet. */
+#define AURA_SET(o, k, v) \
+    json_object_object_add_ex((o), (k), (v), JSON_C_OBJECT_KEY_IS_CONSTANT)
+#define AURA_ADD_NEW(o, k, v) \
+    json_object_object_add_ex((o), (k), (v), JSON_C_OBJECT_KEY_IS_CONSTANT | \
+                              JSON_C_OBJECT_ADD_KEY_IS_NEW)
+
 /* Typed getters: NULL / default when the key is absent or JSON null. */
 json_object *aura_json_get(json_object *obj, const char *key);
 const char *aura_json_string(json_object *obj, const char *key);
@@ -62,6 +71,15 @@ json_object *aura_json_money(double v);
  * like a credential ("Bearer <token>", "sk-...", "key=..."), is replaced by
  * "[redacted]". Returns `s` itself when there is nothing to redact. */
 const char *aura_redact(apr_pool_t *p, const char *s, const char *secret);
+
+/* A json-c tokener (depth AURA_JSON_DEPTH), reset, from a small per-thread
+ * cache: creating one costs a 4 KiB calloc and free per use, on the hot
+ * path of every request. Give it back with aura_tokener_release (which
+ * frees it when the cache is full). aura_tokener_pool: acquired now,
+ * released when `p` is cleared. */
+struct json_tokener *aura_tokener_acquire(void);
+void aura_tokener_release(struct json_tokener *tok);
+struct json_tokener *aura_tokener_pool(apr_pool_t *p);
 
 /* Random ids like "resp_3f9a..." (prefix + 24 hex chars), pool-allocated. */
 const char *aura_make_id(apr_pool_t *p, const char *prefix);

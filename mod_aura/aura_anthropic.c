@@ -288,9 +288,9 @@ static aura_error_t *enc_function_call(actx_t *c, json_object *item,
     json_tokener *tok;
 
     if (args && *args) {
-        tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+        tok = aura_tokener_acquire();
         input = json_tokener_parse_ex(tok, args, -1);
-        json_tokener_free(tok);
+        aura_tokener_release(tok);
     }
     else {
         input = json_object_new_object();

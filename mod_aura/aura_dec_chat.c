@@ -21,7 +21,7 @@ static apr_status_t tok_cleanup(void *data)
 {
     aura_decoder_t *d = data;
     if (d->tok)
-        json_tokener_free(d->tok);
+        aura_tokener_release(d->tok);
     if (d->doc)
         json_object_put(d->doc);
     d->tok = NULL;
@@ -190,7 +190,7 @@ void aura_dec_init(aura_decoder_t *d, apr_pool_t *p, aura_rb_t *rb,
     d->pool = p;
     d->rb = rb;
     d->stream = stream;
-    d->tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+    d->tok = aura_tokener_acquire();
     if (!d->tok)
         abort();                    /* out of memory, as APR does */
     apr_pool_cleanup_register(p, d, tok_cleanup, apr_pool_cleanup_null);

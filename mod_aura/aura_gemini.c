@@ -54,7 +54,7 @@ static json_object *text_part(const char *s)
  * NULL when it is not JSON. */
 static json_object *parse_deep(const char *s)
 {
-    json_tokener *tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+    json_tokener *tok = aura_tokener_acquire();
     json_object *o = NULL;
 
     if (tok) {
@@ -63,7 +63,7 @@ static json_object *parse_deep(const char *s)
             json_object_put(o);     /* trailing bytes: not one document */
             o = NULL;
         }
-        json_tokener_free(tok);
+        aura_tokener_release(tok);
     }
     return o;
 }

@@ -39,13 +39,13 @@ static json_object *cost_json(const aura_cost_t *c)
     if (!c->known)
         return NULL; /* JSON null: unknown, never a fake $0 */
     o = json_object_new_object();
-    json_object_object_add(o, "total", aura_json_money(c->total));
-    json_object_object_add(o, "input", aura_json_money(c->input));
-    json_object_object_add(o, "cached_input",
+    AURA_SET(o, "total", aura_json_money(c->total));
+    AURA_SET(o, "input", aura_json_money(c->input));
+    AURA_SET(o, "cached_input",
                            aura_json_money(c->cached_input));
-    json_object_object_add(o, "cache_write", aura_json_money(c->cache_write));
-    json_object_object_add(o, "output", aura_json_money(c->output));
-    json_object_object_add(o, "reasoning", aura_json_money(c->reasoning));
+    AURA_SET(o, "cache_write", aura_json_money(c->cache_write));
+    AURA_SET(o, "output", aura_json_money(c->output));
+    AURA_SET(o, "reasoning", aura_json_money(c->reasoning));
     return o;
 }
 
@@ -77,14 +77,14 @@ static json_object *agentic_json(json_object *resource, const aura_usage_t *u)
     }
     if (u && u->reasoning > 0)
         reasoning = 1;
-    json_object_object_add(ag, "has_tool_calls", json_object_new_boolean(calls > 0));
-    json_object_object_add(ag, "tool_calls_count", json_object_new_int(calls));
-    json_object_object_add(ag, "tools_used", used);
+    AURA_SET(ag, "has_tool_calls", json_object_new_boolean(calls > 0));
+    AURA_SET(ag, "tool_calls_count", json_object_new_int(calls));
+    AURA_SET(ag, "tools_used", used);
     /* Every function tool here is client-side: a call hands control back
      * to the application, which must run it and continue the loop. */
-    json_object_object_add(ag, "requires_action", json_object_new_boolean(calls > 0));
-    json_object_object_add(ag, "has_reasoning", json_object_new_boolean(reasoning));
-    json_object_object_add(ag, "reasoning_tokens",
+    AURA_SET(ag, "requires_action", json_object_new_boolean(calls > 0));
+    AURA_SET(ag, "has_reasoning", json_object_new_boolean(reasoning));
+    AURA_SET(ag, "reasoning_tokens",
                            json_object_new_int64(u ? u->reasoning : 0));
     return ag;
 }
@@ -106,23 +106,23 @@ void aura_meter_apply(json_object *resource, const aura_usage_t *u,
     aura_cost_compute(e ? &e->price : NULL, e ? e->priced : 0, u,
                       cache_write, &cost);
     if (usage)
-        json_object_object_add(usage, "cost_usd", cost_json(&cost));
+        AURA_SET(usage, "cost_usd", cost_json(&cost));
     add_str(aura, "request_id", mi->request_id);
     add_str(aura, "provider", mi->provider);
     add_str(aura, "model", mi->model);
     add_str(aura, "upstream_model", mi->upstream_model);
-    json_object_object_add(aura, "latency_ms",
+    AURA_SET(aura, "latency_ms",
         json_object_new_int64((now - mi->started) / 1000));
-    json_object_object_add(aura, "gateway_overhead_us",
+    AURA_SET(aura, "gateway_overhead_us",
                            json_object_new_int64(mi->overhead_us));
-    json_object_object_add(aura, "attempts", json_object_new_int(mi->attempts));
+    AURA_SET(aura, "attempts", json_object_new_int(mi->attempts));
     add_str(aura, "cache", mi->cache ? mi->cache : "miss");
     /* Priced but no usage reported (a server that ignores include_usage):
      * say so, rather than "priced" with no figures. */
     add_str(aura, "cost_status", !u || !u->present ? "no_usage"
                                  : cost.known ? "priced" : "unknown_price");
-    json_object_object_add(aura, "cache_write_tokens",
+    AURA_SET(aura, "cache_write_tokens",
                            json_object_new_int64(cache_write));
-    json_object_object_add(aura, "agentic", agentic_json(resource, u));
-    json_object_object_add(resource, "aura", aura);
+    AURA_SET(aura, "agentic", agentic_json(resource, u));
+    AURA_SET(resource, "aura", aura);
 }

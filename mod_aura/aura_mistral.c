@@ -202,9 +202,9 @@ static aura_error_t *mistral_encode(apr_pool_t *p, const aura_request_t *req,
     mt.flags = 0;
     if ((e = aura_chat_encode(p, req, &mt, &chat, &n)))
         return e;
-    tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+    tok = aura_tokener_acquire();
     out = aura_json_pool(p, json_tokener_parse_ex(tok, chat, (int)n));
-    json_tokener_free(tok);
+    aura_tokener_release(tok);
     if (!out)
         return aura_error_make(p, 500, "server_error", NULL, NULL,
                                "internal error: chat body did not parse");

@@ -159,13 +159,13 @@ static aura_error_t *enc_function_call(octx_t *c, json_object *item,
         apr_size_t n = strlen(args);
         while (n && strchr(" \t\r\n", args[n - 1]))
             n--;
-        tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+        tok = aura_tokener_acquire();
         obj = json_tokener_parse_ex(tok, args, (int)n);
         if (obj && json_tokener_get_parse_end(tok) < n) {
             json_object_put(obj);       /* trailing bytes */
             obj = NULL;
         }
-        json_tokener_free(tok);
+        aura_tokener_release(tok);
         if (!json_object_is_type(obj, json_type_object)) {
             json_object_put(obj);
             return aura_bad_request(c->p, "invalid_value",

@@ -664,7 +664,7 @@ static aura_error_t *parse_field(pctx_t *c, const field_t *f, json_object *v)
 static aura_error_t *parse_json(apr_pool_t *p, const char *body,
                                 apr_size_t len, json_object **out)
 {
-    struct json_tokener *tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+    struct json_tokener *tok = aura_tokener_acquire();
     enum json_tokener_error jerr;
     json_object *root;
     size_t end;
@@ -673,14 +673,14 @@ static aura_error_t *parse_json(apr_pool_t *p, const char *body,
     for (end = 0; end < len && apr_isspace(body[end]); end++)
         ;
     if (end == len) {
-        json_tokener_free(tok);
+        aura_tokener_release(tok);
         return aura_bad_request(p, "invalid_json", NULL,
                                 "We could not parse the JSON body of your "
                                 "request: unexpected end of data (the body "
                                 "is empty).");
     }
     if (len > (apr_size_t)INT_MAX) {     /* json-c takes an int length */
-        json_tokener_free(tok);
+        aura_tokener_release(tok);
         return aura_error_make(p, 413, "invalid_request_error",
                                "request_too_large", NULL,
                                "The request body is too large.");
@@ -698,7 +698,7 @@ static aura_error_t *parse_json(apr_pool_t *p, const char *body,
         end = len;
     }
     jerr = json_tokener_get_error(tok);
-    json_tokener_free(tok);
+    aura_tokener_release(tok);
     if (jerr != json_tokener_success)
         return aura_bad_request(p, "invalid_json", NULL,
                                 "We could not parse the JSON body of your "

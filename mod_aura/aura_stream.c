@@ -120,8 +120,8 @@ struct aura_rb {
 static json_object *ev_new(aura_rb_t *rb, const char *type)
 {
     json_object *e = json_object_new_object();
-    json_object_object_add(e, "type", json_object_new_string(type));
-    json_object_object_add(e, "sequence_number",
+    AURA_ADD_NEW(e, "type", json_object_new_string(type));
+    AURA_ADD_NEW(e, "sequence_number",
                            json_object_new_int64(rb->seq++));
     return e;
 }
@@ -150,8 +150,8 @@ static int live(const aura_rb_t *rb)
 static json_object *ev_item(aura_rb_t *rb, const char *type, rb_item *it)
 {
     json_object *e = ev_new(rb, type);
-    json_object_object_add(e, "item_id", json_object_get(it->jid));
-    json_object_object_add(e, "output_index", json_object_new_int(it->idx));
+    AURA_ADD_NEW(e, "item_id", json_object_get(it->jid));
+    AURA_ADD_NEW(e, "output_index", json_object_new_int(it->idx));
     return e;
 }
 
@@ -160,18 +160,18 @@ static json_object *part_json(int kind, json_object *text)
     json_object *p = json_object_new_object();
     switch (kind) {
     case PT_TEXT:
-        json_object_object_add(p, "type", json_object_new_string("output_text"));
-        json_object_object_add(p, "text", text);
-        json_object_object_add(p, "annotations", json_object_new_array());
+        AURA_ADD_NEW(p, "type", json_object_new_string("output_text"));
+        AURA_ADD_NEW(p, "text", text);
+        AURA_ADD_NEW(p, "annotations", json_object_new_array());
         break;
     case PT_REFUSAL:
-        json_object_object_add(p, "type", json_object_new_string("refusal"));
-        json_object_object_add(p, "refusal", text);
+        AURA_ADD_NEW(p, "type", json_object_new_string("refusal"));
+        AURA_ADD_NEW(p, "refusal", text);
         break;
     default:
-        json_object_object_add(p, "type",
+        AURA_ADD_NEW(p, "type",
                                json_object_new_string("reasoning_text"));
-        json_object_object_add(p, "text", text);
+        AURA_ADD_NEW(p, "text", text);
         break;
     }
     return p;
@@ -180,8 +180,8 @@ static json_object *part_json(int kind, json_object *text)
 static json_object *summary_json(json_object *text)
 {
     json_object *p = json_object_new_object();
-    json_object_object_add(p, "type", json_object_new_string("summary_text"));
-    json_object_object_add(p, "text", text);
+    AURA_SET(p, "type", json_object_new_string("summary_text"));
+    AURA_SET(p, "text", text);
     return p;
 }
 
@@ -192,9 +192,20 @@ static json_object *str_or_null(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
-static json_object *num_or(double v, double def)
+/* The client's own number object when it sent one (json-c keeps its text,
+ * so it prints as sent, without a float format); else the default, with
+ * its text given. Formatting a double costs more than the rest of the
+ * field. */
+static json_object *num_or(const aura_request_t *req, const char *key,
+                           double v, const char *def)
 {
-    return json_object_new_double(isnan(v) ? def : v);
+    json_object *o = req->body ? aura_json_get(req->body, key) : NULL;
+    if (o && (json_object_is_type(o, json_type_double) ||
+              json_object_is_type(o, json_type_int)))
+        return json_object_get(o);
+    if (!isnan(v))
+        return json_object_new_double(v);
+    return json_object_new_double_s(atof(def), def);
 }
 
 static json_object *int_or_null(long v)
@@ -218,14 +229,14 @@ static json_object *tools_json(json_object *tools)
         json_object *o = json_object_new_object();
         json_object *strict = aura_json_get(t, "strict");
 
-        json_object_object_add(o, "type", json_object_new_string("function"));
-        json_object_object_add(o, "name",
+        AURA_SET(o, "type", json_object_new_string("function"));
+        AURA_SET(o, "name",
                                str_or_null(aura_json_string(t, "name")));
-        json_object_object_add(o, "description",
+        AURA_SET(o, "description",
                                str_or_null(aura_json_string(t, "description")));
-        json_object_object_add(o, "parameters",
+        AURA_SET(o, "parameters",
                                share(aura_json_get(t, "parameters")));
-        json_object_object_add(o, "strict", share(strict));
+        AURA_SET(o, "strict", share(strict));
         json_object_array_add(a, o);
     }
     return a;
@@ -243,20 +254,20 @@ static json_object *text_json(json_object *text)
 
     if (!type)
         type = "text";
-    json_object_object_add(fmt, "type", json_object_new_string(type));
+    AURA_SET(fmt, "type", json_object_new_string(type));
     if (!strcmp(type, "json_schema")) {
         json_object *strict = aura_json_get(in, "strict");
-        json_object_object_add(fmt, "name",
+        AURA_SET(fmt, "name",
                                str_or_null(aura_json_string(in, "name")));
-        json_object_object_add(fmt, "description",
+        AURA_SET(fmt, "description",
                                str_or_null(aura_json_string(in, "description")));
-        json_object_object_add(fmt, "schema", NULL);
-        json_object_object_add(fmt, "strict", json_object_new_boolean(
+        AURA_SET(fmt, "schema", NULL);
+        AURA_SET(fmt, "strict", json_object_new_boolean(
             strict && json_object_get_boolean(strict)));
     }
-    json_object_object_add(o, "format", fmt);
+    AURA_SET(o, "format", fmt);
     if (verb)
-        json_object_object_add(o, "verbosity", share(verb));
+        AURA_SET(o, "verbosity", share(verb));
     return o;
 }
 
@@ -266,8 +277,8 @@ static json_object *reasoning_json(json_object *r)
     if (!r)
         return NULL;
     o = json_object_new_object();
-    json_object_object_add(o, "effort", share(aura_json_get(r, "effort")));
-    json_object_object_add(o, "summary", share(aura_json_get(r, "summary")));
+    AURA_SET(o, "effort", share(aura_json_get(r, "effort")));
+    AURA_SET(o, "summary", share(aura_json_get(r, "summary")));
     return o;
 }
 
@@ -277,7 +288,7 @@ static json_object *resource_new(const aura_request_t *req, const char *id,
     json_object *r = json_object_new_object();
     int ptc = req->parallel_tool_calls;
 
-#define ADD(k, v) json_object_object_add(r, (k), (v))
+#define ADD(k, v) AURA_ADD_NEW(r, (k), (v))
     ADD("id", json_object_new_string(id));
     ADD("object", json_object_new_string("response"));
     ADD("created_at", json_object_new_int64(apr_time_sec(apr_time_now())));
@@ -297,10 +308,12 @@ static json_object *resource_new(const aura_request_t *req, const char *id,
                                                             : "disabled"));
     ADD("parallel_tool_calls", json_object_new_boolean(ptc != 0));
     ADD("text", text_json(req->text));
-    ADD("top_p", num_or(req->top_p, 1.0));
-    ADD("temperature", num_or(req->temperature, 1.0));
-    ADD("presence_penalty", num_or(req->presence_penalty, 0.0));
-    ADD("frequency_penalty", num_or(req->frequency_penalty, 0.0));
+    ADD("top_p", num_or(req, "top_p", req->top_p, "1.0"));
+    ADD("temperature", num_or(req, "temperature", req->temperature, "1.0"));
+    ADD("presence_penalty", num_or(req, "presence_penalty",
+                                   req->presence_penalty, "0.0"));
+    ADD("frequency_penalty", num_or(req, "frequency_penalty",
+                                    req->frequency_penalty, "0.0"));
     ADD("top_logprobs", json_object_new_int64(
         req->top_logprobs == AURA_UNSET ? 0 : req->top_logprobs));
     ADD("reasoning", reasoning_json(req->reasoning));
@@ -386,10 +399,10 @@ apr_status_t aura_rb_start(aura_rb_t *rb)
         return rb->sink_rv;
     snap = snapshot(rb);
     e = ev_new(rb, "response.created");
-    json_object_object_add(e, "response", json_object_get(snap));
+    AURA_SET(e, "response", json_object_get(snap));
     if ((rv = emit(rb, e)) == APR_SUCCESS) {
         e = ev_new(rb, "response.in_progress");
-        json_object_object_add(e, "response", json_object_get(snap));
+        AURA_SET(e, "response", json_object_get(snap));
         rv = emit(rb, e);
     }
     json_object_put(snap);
@@ -409,28 +422,28 @@ static rb_item *item_get(aura_rb_t *rb, int idx)
 static json_object *item_zero(const rb_item *it)
 {
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_get(it->jid));
+    AURA_ADD_NEW(o, "id", json_object_get(it->jid));
     switch (it->type) {
     case IT_MSG:
-        json_object_object_add(o, "type", json_object_new_string("message"));
-        json_object_object_add(o, "status",
+        AURA_ADD_NEW(o, "type", json_object_new_string("message"));
+        AURA_ADD_NEW(o, "status",
                                json_object_new_string("in_progress"));
-        json_object_object_add(o, "role", json_object_new_string("assistant"));
-        json_object_object_add(o, "content", json_object_new_array());
+        AURA_ADD_NEW(o, "role", json_object_new_string("assistant"));
+        AURA_ADD_NEW(o, "content", json_object_new_array());
         break;
     case IT_CALL:
-        json_object_object_add(o, "type",
+        AURA_ADD_NEW(o, "type",
                                json_object_new_string("function_call"));
-        json_object_object_add(o, "status",
+        AURA_ADD_NEW(o, "status",
                                json_object_new_string("in_progress"));
-        json_object_object_add(o, "call_id",
+        AURA_ADD_NEW(o, "call_id",
                                json_object_new_string(it->call_id));
-        json_object_object_add(o, "name", json_object_new_string(it->name));
-        json_object_object_add(o, "arguments", json_object_new_string(""));
+        AURA_ADD_NEW(o, "name", json_object_new_string(it->name));
+        AURA_ADD_NEW(o, "arguments", json_object_new_string(""));
         break;
     default:                        /* reasoning has no status field */
-        json_object_object_add(o, "type", json_object_new_string("reasoning"));
-        json_object_object_add(o, "summary", json_object_new_array());
+        AURA_ADD_NEW(o, "type", json_object_new_string("reasoning"));
+        AURA_ADD_NEW(o, "summary", json_object_new_array());
         break;
     }
     return o;
@@ -467,8 +480,8 @@ static apr_status_t item_open(aura_rb_t *rb, int type, const char *id,
     if (rv != APR_SUCCESS || !live(rb))
         return rv != APR_SUCCESS ? rv : rb->sink_rv;
     e = ev_new(rb, "response.output_item.added");
-    json_object_object_add(e, "output_index", json_object_new_int(it->idx));
-    json_object_object_add(e, "item", item_zero(it));
+    AURA_SET(e, "output_index", json_object_new_int(it->idx));
+    AURA_SET(e, "item", item_zero(it));
     return emit(rb, e);
 }
 
@@ -513,16 +526,16 @@ static apr_status_t part_done(aura_rb_t *rb, rb_item *it, int ci, rb_part *pt)
     e = ev_item(rb, pt->kind == PT_TEXT ? "response.output_text.done"
                 : pt->kind == PT_REFUSAL ? "response.refusal.done"
                 : "response.reasoning.done", it);
-    json_object_object_add(e, "content_index", json_object_new_int(ci));
+    AURA_SET(e, "content_index", json_object_new_int(ci));
     json_object_object_add(e, pt->kind == PT_REFUSAL ? "refusal" : "text",
                            buf_json(pt->text));
     if (pt->kind == PT_TEXT)
-        json_object_object_add(e, "logprobs", json_object_new_array());
+        AURA_SET(e, "logprobs", json_object_new_array());
     if ((rv = emit(rb, e)) != APR_SUCCESS)
         return rv;
     e = ev_item(rb, "response.content_part.done", it);
-    json_object_object_add(e, "content_index", json_object_new_int(ci));
-    json_object_object_add(e, "part", part_json(pt->kind, buf_json(pt->text)));
+    AURA_SET(e, "content_index", json_object_new_int(ci));
+    AURA_SET(e, "part", part_json(pt->kind, buf_json(pt->text)));
     return emit(rb, e);
 }
 
@@ -552,8 +565,8 @@ static apr_status_t part_get(aura_rb_t *rb, rb_item *it, int kind,
     if (rv != APR_SUCCESS || it->closed || !live(rb))
         return rv != APR_SUCCESS ? rv : rb->sink_rv;
     e = ev_item(rb, "response.content_part.added", it);
-    json_object_object_add(e, "content_index", json_object_new_int(n));
-    json_object_object_add(e, "part",
+    AURA_SET(e, "content_index", json_object_new_int(n));
+    AURA_SET(e, "part",
                            part_json(kind, json_object_new_string("")));
     return emit(rb, e);
 }
@@ -601,10 +614,10 @@ static apr_status_t part_delta(aura_rb_t *rb, int idx, int kind,
     if (rv != APR_SUCCESS || !live(rb))
         return rv != APR_SUCCESS ? rv : rb->sink_rv;
     e = ev_item(rb, delta_type(kind), it);
-    json_object_object_add(e, "content_index", json_object_new_int(ci));
-    json_object_object_add(e, "delta", json_object_new_string_len(s, (int)n));
+    AURA_SET(e, "content_index", json_object_new_int(ci));
+    AURA_SET(e, "delta", json_object_new_string_len(s, (int)n));
     if (kind == PT_TEXT)
-        json_object_object_add(e, "logprobs", json_object_new_array());
+        AURA_SET(e, "logprobs", json_object_new_array());
     return emit(rb, e);
 }
 
@@ -644,7 +657,7 @@ apr_status_t aura_rb_call_args_delta(aura_rb_t *rb, int idx, const char *s,
     if (!live(rb))
         return rb->sink_rv;
     e = ev_item(rb, "response.function_call_arguments.delta", it);
-    json_object_object_add(e, "delta", json_object_new_string_len(s, (int)n));
+    AURA_SET(e, "delta", json_object_new_string_len(s, (int)n));
     return emit(rb, e);
 }
 
@@ -660,13 +673,13 @@ static apr_status_t summary_done(aura_rb_t *rb, rb_item *it, int si,
     if (!live(rb))
         return rb->sink_rv;
     e = ev_item(rb, "response.reasoning_summary_text.done", it);
-    json_object_object_add(e, "summary_index", json_object_new_int(si));
-    json_object_object_add(e, "text", buf_json(sm->text));
+    AURA_SET(e, "summary_index", json_object_new_int(si));
+    AURA_SET(e, "text", buf_json(sm->text));
     if ((rv = emit(rb, e)) != APR_SUCCESS)
         return rv;
     e = ev_item(rb, "response.reasoning_summary_part.done", it);
-    json_object_object_add(e, "summary_index", json_object_new_int(si));
-    json_object_object_add(e, "part", summary_json(buf_json(sm->text)));
+    AURA_SET(e, "summary_index", json_object_new_int(si));
+    AURA_SET(e, "part", summary_json(buf_json(sm->text)));
     return emit(rb, e);
 }
 
@@ -701,8 +714,8 @@ static apr_status_t summary_get(aura_rb_t *rb, rb_item *it, int src,
     if (rv != APR_SUCCESS || it->closed || !live(rb))
         return rv != APR_SUCCESS ? rv : rb->sink_rv;
     e = ev_item(rb, "response.reasoning_summary_part.added", it);
-    json_object_object_add(e, "summary_index", json_object_new_int(n));
-    json_object_object_add(e, "part", summary_json(json_object_new_string("")));
+    AURA_SET(e, "summary_index", json_object_new_int(n));
+    AURA_SET(e, "part", summary_json(json_object_new_string("")));
     return emit(rb, e);
 }
 
@@ -729,8 +742,8 @@ apr_status_t aura_rb_reasoning_summary_delta(aura_rb_t *rb, int idx,
     if (rv != APR_SUCCESS || !live(rb))
         return rv != APR_SUCCESS ? rv : rb->sink_rv;
     e = ev_item(rb, "response.reasoning_summary_text.delta", it);
-    json_object_object_add(e, "summary_index", json_object_new_int(si));
-    json_object_object_add(e, "delta", json_object_new_string_len(s, (int)n));
+    AURA_SET(e, "summary_index", json_object_new_int(si));
+    AURA_SET(e, "delta", json_object_new_string_len(s, (int)n));
     return emit(rb, e);
 }
 
@@ -769,16 +782,16 @@ static void item_refresh(rb_item *it, const char *status)
 
     it->stale = 0;
     if (status && it->type != IT_REASON)
-        json_object_object_add(o, "status", json_object_new_string(status));
+        AURA_SET(o, "status", json_object_new_string(status));
     if (it->type == IT_MSG) {
-        json_object_object_add(o, "content", parts_json(it, 1 << PT_TEXT |
+        AURA_SET(o, "content", parts_json(it, 1 << PT_TEXT |
                                                         1 << PT_REFUSAL));
     }
     else if (it->type == IT_CALL) {
         /* Providers stream a parameterless call as no fragments at all;
          * "" is not valid JSON for the client to parse, "{}" is what the
          * call means. */
-        json_object_object_add(o, "arguments", it->args->n
+        AURA_SET(o, "arguments", it->args->n
                                ? buf_json(it->args)
                                : json_object_new_string("{}"));
     }
@@ -788,12 +801,12 @@ static void item_refresh(rb_item *it, const char *status)
             rb_summary *sm = APR_ARRAY_IDX(it->summaries, i, rb_summary *);
             json_object_array_add(sum, summary_json(buf_json(sm->text)));
         }
-        json_object_object_add(o, "summary", sum);
+        AURA_SET(o, "summary", sum);
         if (it->parts->nelts)
-            json_object_object_add(o, "content",
+            AURA_SET(o, "content",
                                    parts_json(it, 1 << PT_REASONING));
         if (it->encrypted)
-            json_object_object_add(o, "encrypted_content",
+            AURA_SET(o, "encrypted_content",
                                    json_object_new_string(it->encrypted));
     }
 }
@@ -825,13 +838,13 @@ static apr_status_t item_close(aura_rb_t *rb, rb_item *it, const char *status)
         json_object *args = NULL;
         json_object_object_get_ex(it->obj, "arguments", &args);
         e = ev_item(rb, "response.function_call_arguments.done", it);
-        json_object_object_add(e, "arguments", json_object_get(args));
+        AURA_SET(e, "arguments", json_object_get(args));
         if ((rv = emit(rb, e)) != APR_SUCCESS)
             return rv;
     }
     e = ev_new(rb, "response.output_item.done");
-    json_object_object_add(e, "output_index", json_object_new_int(it->idx));
-    json_object_object_add(e, "item", json_object_get(it->obj));
+    AURA_SET(e, "output_index", json_object_new_int(it->idx));
+    AURA_SET(e, "item", json_object_get(it->obj));
     return emit(rb, e);
 }
 
@@ -866,14 +879,14 @@ static json_object *usage_json(const aura_usage_t *u)
     json_object *in = json_object_new_object();
     json_object *out = json_object_new_object();
 
-    json_object_object_add(o, "input_tokens", json_object_new_int64(u->input));
-    json_object_object_add(in, "cached_tokens", json_object_new_int64(u->cached));
-    json_object_object_add(o, "input_tokens_details", in);
-    json_object_object_add(o, "output_tokens", json_object_new_int64(u->output));
-    json_object_object_add(out, "reasoning_tokens",
+    AURA_SET(o, "input_tokens", json_object_new_int64(u->input));
+    AURA_SET(in, "cached_tokens", json_object_new_int64(u->cached));
+    AURA_SET(o, "input_tokens_details", in);
+    AURA_SET(o, "output_tokens", json_object_new_int64(u->output));
+    AURA_SET(out, "reasoning_tokens",
                            json_object_new_int64(u->reasoning));
-    json_object_object_add(o, "output_tokens_details", out);
-    json_object_object_add(o, "total_tokens",
+    AURA_SET(o, "output_tokens_details", out);
+    AURA_SET(o, "total_tokens",
                            json_object_new_int64(u->input + u->output));
     return o;
 }
@@ -897,18 +910,18 @@ static apr_status_t terminal(aura_rb_t *rb, const char *status,
 
     rb->ended = 1;
     refresh_stale(rb);
-    json_object_object_add(rb->res, "status", json_object_new_string(status));
+    AURA_SET(rb->res, "status", json_object_new_string(status));
     if (strcmp(status, "failed"))
-        json_object_object_add(rb->res, "completed_at", json_object_new_int64(
+        AURA_SET(rb->res, "completed_at", json_object_new_int64(
                                    apr_time_sec(apr_time_now())));
     if (rb->usage.present)
-        json_object_object_add(rb->res, "usage", usage_json(&rb->usage));
+        AURA_SET(rb->res, "usage", usage_json(&rb->usage));
     if (rb->fin)
         rb->fin(rb->fin_baton, rb, rb->res);
     if (!live(rb))
         return rb->sink_rv;
     e = ev_new(rb, type);
-    json_object_object_add(e, "response", json_object_get(rb->res));
+    AURA_SET(e, "response", json_object_get(rb->res));
     return emit(rb, e);
 }
 
@@ -930,9 +943,9 @@ apr_status_t aura_rb_finish(aura_rb_t *rb, const char *status,
     }
     if (incomplete) {
         json_object *d = json_object_new_object();
-        json_object_object_add(d, "reason", json_object_new_string(
+        AURA_SET(d, "reason", json_object_new_string(
             incomplete_reason ? incomplete_reason : "max_output_tokens"));
-        json_object_object_add(rb->res, "incomplete_details", d);
+        AURA_SET(rb->res, "incomplete_details", d);
     }
     return terminal(rb, incomplete ? "incomplete" : "completed",
                     incomplete ? "response.incomplete" : "response.completed");
@@ -960,17 +973,17 @@ apr_status_t aura_rb_fail(aura_rb_t *rb, const aura_error_t *err)
         }
     }
     o = json_object_new_object();
-    json_object_object_add(o, "code", json_object_new_string(code));
-    json_object_object_add(o, "message", json_object_new_string(msg));
-    json_object_object_add(rb->res, "error", o);
+    AURA_SET(o, "code", json_object_new_string(code));
+    AURA_SET(o, "message", json_object_new_string(msg));
+    AURA_SET(rb->res, "error", o);
     if (live(rb)) {
         e = ev_new(rb, "error");
         o = json_object_new_object();
-        json_object_object_add(o, "type", json_object_new_string(type));
-        json_object_object_add(o, "code", str_or_null(err ? err->code : NULL));
-        json_object_object_add(o, "message", json_object_new_string(msg));
-        json_object_object_add(o, "param", str_or_null(err ? err->param : NULL));
-        json_object_object_add(e, "error", o);
+        AURA_SET(o, "type", json_object_new_string(type));
+        AURA_SET(o, "code", str_or_null(err ? err->code : NULL));
+        AURA_SET(o, "message", json_object_new_string(msg));
+        AURA_SET(o, "param", str_or_null(err ? err->param : NULL));
+        AURA_SET(e, "error", o);
         emit(rb, e);
     }
     return terminal(rb, "failed", "response.failed");

@@ -17,9 +17,9 @@ static json_object *upstream_error_obj(apr_pool_t *p, const char *body,
 
     if (!body || !len)
         return NULL;
-    tok = json_tokener_new_ex(AURA_JSON_DEPTH);
+    tok = aura_tokener_acquire();
     root = aura_json_pool(p, json_tokener_parse_ex(tok, body, (int)len));
-    json_tokener_free(tok);
+    aura_tokener_release(tok);
     err = aura_json_get(root, "error");
     if (err && json_object_is_type(err, json_type_object))
         return err;
