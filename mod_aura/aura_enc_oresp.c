@@ -97,30 +97,35 @@ static void fill_typed(json_object *o, const aura_request_t *r)
     set_if_absent(o, "service_tier", str_or_null(r->service_tier));
 }
 
-/* Reasoning state from another provider ("aura:<kind>:...", see
- * aura_adapter.h) means nothing to OpenAI and would be refused: such items
- * are dropped. OpenAI's own encrypted_content carries no such prefix. */
-static int foreign_reasoning(json_object *item)
+/* Reasoning items OpenAI cannot take back, dropped: state from another
+ * provider ("aura:<kind>:...", see aura_adapter.h), and - with store:false,
+ * which this gateway sends unless asked - any item without
+ * encrypted_content (plain-text reasoning from Mistral, Ollama, vLLM ...):
+ * OpenAI would look its id up and answer 404 "Items are not persisted
+ * when store is set to false". OpenAI's own state has no "aura:" prefix. */
+static int unusable_reasoning(json_object *item, int store)
 {
     const char *t = aura_json_string(item, "type");
     const char *enc = aura_json_string(item, "encrypted_content");
-    return t && !strcmp(t, "reasoning") && enc && !strncmp(enc, "aura:", 5);
+    if (!t || strcmp(t, "reasoning"))
+        return 0;
+    return enc ? !strncmp(enc, "aura:", 5) : !store;
 }
 
-static json_object *openai_input(const aura_request_t *r)
+static json_object *openai_input(const aura_request_t *r, int store)
 {
     size_t i, n = json_object_array_length(r->input);
     json_object *out;
 
     for (i = 0; i < n; i++)
-        if (foreign_reasoning(json_object_array_get_idx(r->input, i)))
+        if (unusable_reasoning(json_object_array_get_idx(r->input, i), store))
             break;
     if (i == n)
         return json_object_get(r->input); /* the common case: no copy */
     out = json_object_new_array_ext((int)n);
     for (i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(r->input, i);
-        if (!foreign_reasoning(item))
+        if (!unusable_reasoning(item, store))
             json_object_array_add(out, json_object_get(item));
     }
     return out;
@@ -133,7 +138,7 @@ static int has_reasoning_items(const aura_request_t *r)
         const char *t = aura_json_string(json_object_array_get_idx(r->input, i),
                                          "type");
         if (t && !strcmp(t, "reasoning") &&
-            !foreign_reasoning(json_object_array_get_idx(r->input, i)))
+            !unusable_reasoning(json_object_array_get_idx(r->input, i), 0))
             return 1;
     }
     return 0;
@@ -187,7 +192,7 @@ aura_error_t *aura_oresp_encode(apr_pool_t *p, const aura_request_t *req,
 
     json_object_object_add(out, "model",
                            json_object_new_string(t->upstream_model));
-    json_object_object_add(out, "input", openai_input(req));
+    json_object_object_add(out, "input", openai_input(req, store));
     if (req->tools && json_object_array_length(req->tools) > 0) {
         json_object_object_add(out, "tools", json_object_get(req->tools));
         if (req->tool_choice)
