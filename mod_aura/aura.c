@@ -121,22 +121,28 @@ const char *aura_make_id(apr_pool_t *p, const char *prefix)
     return apr_pstrcat(p, prefix, out, NULL);
 }
 
-/* Length of a credential-looking token starting at s, or 0. */
+/* Length of a credential-looking token starting at s, or 0; *skip is how
+ * much of it to keep ("Bearer ", "key=": the label, not the secret). */
 static apr_size_t credential_at(const char *s, apr_size_t *skip)
 {
-    static const char *const marks[] = {"Bearer ", "bearer ", "sk-",
-                                        "key=", "api_key=", "api-key: "};
+    static const struct { const char *mark; int keep; } marks[] = {
+        {"Bearer ", 1}, {"bearer ", 1}, {"key=", 1}, {"api_key=", 1},
+        {"api-key: ", 1},
+        {"sk-", 0},     /* OpenAI, Anthropic (sk-ant-) keys */
+        {"AIza", 0},    /* Google API keys */
+        {"AKIA", 0}, {"ASIA", 0},   /* AWS access key ids */
+    };
     apr_size_t i, k, n;
 
     for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-        k = strlen(marks[i]);
-        if (strncmp(s, marks[i], k))
+        k = strlen(marks[i].mark);
+        if (strncmp(s, marks[i].mark, k))
             continue;
         n = strcspn(s + k, " \t\r\n\"',;&)}]");
         while (n && s[k + n - 1] == '.')   /* end of a sentence */
             n--;
         if (n >= 4) {
-            *skip = (marks[i][0] == 's') ? 0 : k; /* keep "Bearer ", "key=" */
+            *skip = marks[i].keep ? k : 0;
             return k + n;
         }
     }

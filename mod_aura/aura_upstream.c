@@ -61,6 +61,25 @@ static const char *code_of(apr_pool_t *p, json_object *err)
     return apr_pstrdup(p, json_object_get_string(c));
 }
 
+/* Gemini answers a refused key with 400 INVALID_ARGUMENT and reason
+ * API_KEY_INVALID in its details, not with 401/403. */
+static int key_refused(json_object *err)
+{
+    json_object *details = aura_json_get(err, "details");
+    size_t i, n;
+
+    if (!details || !json_object_is_type(details, json_type_array))
+        return 0;
+    n = json_object_array_length(details);
+    for (i = 0; i < n; i++) {
+        const char *r = aura_json_string(json_object_array_get_idx(details, i),
+                                         "reason");
+        if (r && !strcmp(r, "API_KEY_INVALID"))
+            return 1;
+    }
+    return 0;
+}
+
 aura_error_t *aura_upstream_status_error(apr_pool_t *p, const char *provider,
                                          const char *secret, int status,
                                          const char *body, apr_size_t len,
@@ -72,7 +91,7 @@ aura_error_t *aura_upstream_status_error(apr_pool_t *p, const char *provider,
                                   secret);
     aura_error_t *e;
 
-    if (status == 401 || status == 403)
+    if (status == 401 || status == 403 || (status == 400 && key_refused(err)))
         return aura_error_make(p, 502, "server_error", "upstream_auth_failed",
                                NULL, "The provider '%s' refused the "
                                "gateway's credential for it (HTTP %d). This "

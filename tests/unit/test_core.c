@@ -277,6 +277,15 @@ static void test_upstream(apr_pool_t *p)
         e = aura_upstream_status_error(p, "gem", NULL, 429, g429,
                                        strlen(g429), NULL);
         AT_STREQ(e->retry_after, "7", "Gemini RetryInfo → Retry-After, rounded up");
+        {
+            const char *g400 = "{\"error\":{\"code\":400,\"message\":"
+                "\"API key not valid.\",\"status\":\"INVALID_ARGUMENT\","
+                "\"details\":[{\"reason\":\"API_KEY_INVALID\"}]}}";
+            e = aura_upstream_status_error(p, "gem", NULL, 400, g400,
+                                           strlen(g400), NULL);
+            AT_STREQ(e->code, "upstream_auth_failed",
+                     "Gemini's 400 API_KEY_INVALID is the gateway's key");
+        }
         e = aura_upstream_status_error(p, "oll", NULL, 404, oll, strlen(oll),
                                        NULL);
         AT_OK(strstr(e->message, "model 'x' not found") != NULL,
@@ -304,6 +313,10 @@ static void test_redact(apr_pool_t *p)
              "got [redacted] as key", "the configured secret redacted");
     AT_STREQ(aura_redact(p, "url ?key=AIzaSyABCDEF&x=1", NULL),
              "url ?key=[redacted]&x=1", "key= query value redacted");
+    AT_STREQ(aura_redact(p, "key AIzaSyD-abcdefghijklmnop rejected", NULL),
+             "key [redacted] rejected", "Google API key redacted");
+    AT_STREQ(aura_redact(p, "id AKIAIOSFODNN7EXAMPLE bad", NULL),
+             "id [redacted] bad", "AWS access key id redacted");
     AT_STREQ(aura_redact(p, "task-1234 and disk-5678", NULL),
              "task-1234 and disk-5678", "sk- inside a word is not a key");
 }
