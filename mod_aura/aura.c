@@ -60,16 +60,6 @@ json_object *aura_json_pool(apr_pool_t *p, json_object *obj)
     return obj;
 }
 
-const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len)
-{
-    size_t n = 0;
-    const char *s = json_object_to_json_string_length(
-        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-    if (len)
-        *len = n;
-    return apr_pstrmemdup(p, s, n);
-}
-
 json_object *aura_json_get(json_object *obj, const char *key)
 {
     json_object *v = NULL;

@@ -321,6 +321,47 @@ static void test_redact(apr_pool_t *p)
              "task-1234 and disk-5678", "sk- inside a word is not a key");
 }
 
+/* aura_json_str must print exactly what json-c prints. */
+static void test_json_writer(apr_pool_t *p)
+{
+    static const char *docs[] = {
+        "{}", "[]", "null", "true", "-0", "\"\"",
+        "{\"a\":[1,-2,9223372036854775807,-9223372036854775808,0.5,1e300,"
+        "-0.0,3.14159265358979,1.0,2.50],\"b\":{\"c\":null,\"d\":false}}",
+        "{\"s\":\"quote \\\" back \\\\ slash / nl \\n tab \\t cr \\r "
+        "bs \\b ff \\f nul \\u0000 ctl \\u001f del \\u007f "
+        "utf8 \\u00e9\\u4e2d\\ud83d\\ude00 \\u2028\"}",
+        "[[[[{\"k\\n\\\"ey\":[{},[],\"\"]}]]]]",
+    };
+    size_t i;
+    json_object *o;
+
+    for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        o = aura_json_pool(p, json_tokener_parse(docs[i]));
+        AT_STREQ(aura_json_str(p, o, NULL),
+                 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                     JSON_C_TO_STRING_NOSLASHESCAPE), docs[i]);
+    }
+    o = aura_json_pool(p, json_object_new_object());
+    json_object_object_add(o, "money", aura_json_money(0.1 + 0.2));
+    json_object_object_add(o, "d", json_object_new_double(1.0 / 3));
+    json_object_object_add(o, "bin", json_object_new_string_len("a\0b", 3));
+    AT_STREQ(aura_json_str(p, o, NULL),
+             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                 JSON_C_TO_STRING_NOSLASHESCAPE), "built values, embedded NUL");
+    {
+        /* larger than the first buffer: growth keeps the content */
+        char big[5000];
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        big[100] = '"';
+        o = aura_json_pool(p, json_object_new_string(big));
+        AT_STREQ(aura_json_str(p, o, NULL),
+                 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                     JSON_C_TO_STRING_NOSLASHESCAPE), "growth past 1 KiB");
+    }
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -333,6 +374,7 @@ int main(void)
     test_meter(p);
     test_upstream(p);
     test_redact(p);
+    test_json_writer(p);
     apr_pool_destroy(p);
     apr_terminate();
     return AT_DONE();
