@@ -52,6 +52,8 @@ typedef struct aura_request {
     const char *safety_identifier;
     const char *prompt_cache_key;
     const char *truncation;     /* "auto"|"disabled" or NULL */
+    int include_usage;          /* chat front door: the client asked for
+                                   the usage chunk (stream_options) */
     const char *service_tier;   /* or NULL */
 } aura_request_t;
 

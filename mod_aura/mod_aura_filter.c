@@ -34,33 +34,31 @@ static apr_status_t pass_now(aura_exchange_t *ex)
     return ex->client_gone ? APR_ECONNABORTED : APR_SUCCESS;
 }
 
-/* The builder's sink: one complete event → one SSE frame, written
- * straight into bucket memory (no intermediate copy) and appended to the
- * outgoing brigade. aura_filter_flush sends what is there, with a FLUSH,
- * as soon as the upstream piece that produced it is consumed, so events
- * that complete together leave in one write and none waits for more. */
-static apr_status_t sse_sink(void *baton, const char *type, json_object *ev)
+/* Wire bytes from the front door's encoder, copied into bucket memory and
+ * appended to the outgoing brigade. aura_filter_flush sends what is there,
+ * with a FLUSH, as soon as the upstream piece that produced it is
+ * consumed, so events that complete together leave in one write and none
+ * waits for more. */
+static apr_status_t emit_frame(void *baton, const char *data, apr_size_t n)
 {
-    static const char ev_tag[] = "event: ", data_tag[] = "\ndata: ";
     aura_exchange_t *ex = baton;
     apr_bucket_alloc_t *ba = ex->r->connection->bucket_alloc;
-    size_t jlen = 0, tlen = strlen(type);
-    const char *json = json_object_to_json_string_length(
-        ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &jlen);
-    apr_size_t n = sizeof(ev_tag) - 1 + tlen + sizeof(data_tag) - 1 + jlen + 2;
-    char *buf, *w;
 
     if (ex->client_gone)
         return APR_ECONNABORTED;
-    w = buf = apr_bucket_alloc(n, ba);
-    memcpy(w, ev_tag, sizeof(ev_tag) - 1), w += sizeof(ev_tag) - 1;
-    memcpy(w, type, tlen), w += tlen;
-    memcpy(w, data_tag, sizeof(data_tag) - 1), w += sizeof(data_tag) - 1;
-    memcpy(w, json, jlen), w += jlen;
-    memcpy(w, "\n\n", 2);
-    APR_BRIGADE_INSERT_TAIL(ex->out_bb,
-                            apr_bucket_heap_create(buf, n, apr_bucket_free, ba));
+    if (n)
+        APR_BRIGADE_INSERT_TAIL(ex->out_bb,
+                                apr_bucket_heap_create(data, n, NULL, ba));
     return APR_SUCCESS;
+}
+
+/* The builder's sink: each complete event, through the front door. */
+static apr_status_t front_sink(void *baton, const char *type, json_object *ev)
+{
+    aura_exchange_t *ex = baton;
+    if (ex->client_gone)
+        return APR_ECONNABORTED;
+    return ex->front->stream_event(ex->front_state, type, ev, emit_frame, ex);
 }
 
 apr_status_t aura_filter_flush(aura_exchange_t *ex)
@@ -90,7 +88,8 @@ void aura_filter_attach(aura_exchange_t *ex)
         apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
         /* Ask intermediaries (nginx, mod_deflate users) not to buffer. */
         apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
-        aura_rb_set_sink(ex->rb, sse_sink, ex);
+        ex->front_state = ex->front->stream_open(r->pool, ex->req, ex->rb);
+        aura_rb_set_sink(ex->rb, front_sink, ex);
     }
     else {
         ap_set_content_type(r, "application/json");
@@ -129,10 +128,11 @@ static apr_status_t write_json(aura_exchange_t *ex)
         r->status = e->status;
         AURA_LOG(ex, APLOG_WARNING, "%d %s: %s", e->status, e->code,
                  e->message);
-        doc = aura_json_pool(r->pool, aura_error_json(e));
+        doc = aura_json_pool(r->pool, ex->front->error(e));
     }
     else {
-        doc = aura_rb_resource(ex->rb);
+        doc = aura_json_pool(r->pool, ex->front->body(r->pool, ex->req,
+                                                       aura_rb_resource(ex->rb)));
     }
     text = aura_json_str(r->pool, doc, &n);
     ap_set_content_length(r, (apr_off_t)n);
@@ -144,7 +144,7 @@ static apr_status_t write_json(aura_exchange_t *ex)
 /* Upstream EOF: end the response exactly once, whatever happened. */
 static apr_status_t at_eos(aura_exchange_t *ex)
 {
-    static const char done[] = "data: [DONE]\n\n";
+    const char *trailer = ex->front->stream_trailer;
 
     if (ex->upstream_error && !aura_rb_ended(ex->rb))
         aura_rb_fail(ex->rb, ex->upstream_error);
@@ -154,9 +154,10 @@ static apr_status_t at_eos(aura_exchange_t *ex)
         return write_json(ex);
     if (ex->client_gone)
         return APR_ECONNABORTED;
-    APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_immortal_create(
-                                done, sizeof(done) - 1,
-                                ex->filter->c->bucket_alloc));
+    if (trailer)
+        APR_BRIGADE_INSERT_TAIL(ex->out_bb, apr_bucket_immortal_create(
+                                    trailer, strlen(trailer),
+                                    ex->filter->c->bucket_alloc));
     return APR_SUCCESS;
 }
 

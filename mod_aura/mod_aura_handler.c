@@ -30,7 +30,7 @@ APLOG_USE_MODULE(aura);
 int aura_send_error(aura_exchange_t *ex, const aura_error_t *e)
 {
     request_rec *r = ex->r;
-    json_object *body = aura_json_pool(r->pool, aura_error_json(e));
+    json_object *body = aura_json_pool(r->pool, ex->front->error(e));
     apr_size_t len;
     const char *text = aura_json_str(r->pool, body, &len);
 
@@ -149,25 +149,59 @@ static aura_exchange_t *exchange_create(request_rec *r)
     ex->meter.started = r->request_time;
     ex->meter.attempts = 1;
     ex->meter.cache = "miss";
+    ex->front = &aura_front_responses;
     apr_table_setn(r->err_headers_out, "x-aura-request-id", ex->request_id);
     apr_table_setn(r->notes, "aura-request-id", ex->request_id);
     return ex;
 }
 
-static int front_door(aura_exchange_t *ex, char **body, apr_size_t *len)
+enum { EP_GENERATE, EP_COUNT_TOKENS, EP_MODELS };
+
+/* The routes, by the end of the URI (any prefix: the <Location> decides
+ * where the gateway lives). */
+static const struct route {
+    const char *suffix;
+    int method;
+    int endpoint;
+    const aura_front_t *front;
+} routes[] = {
+    {"/responses", M_POST, EP_GENERATE, &aura_front_responses},
+    {"/chat/completions", M_POST, EP_GENERATE, &aura_front_chat},
+    {"/messages/count_tokens", M_POST, EP_COUNT_TOKENS, &aura_front_messages},
+    {"/messages", M_POST, EP_GENERATE, &aura_front_messages},
+    {"/models", M_GET, EP_MODELS, &aura_front_responses},
+};
+
+static const struct route *find_route(const char *uri)
+{
+    size_t i, n = strlen(uri), k;
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        k = strlen(routes[i].suffix);
+        if (n >= k && !strcmp(uri + n - k, routes[i].suffix))
+            return &routes[i];
+    }
+    return NULL;
+}
+
+static int front_door(aura_exchange_t *ex, const struct route *rt,
+                      char **body, apr_size_t *len)
 {
     request_rec *r = ex->r;
-    size_t n = strlen(r->uri);
 
-    if (n < 10 || strcmp(r->uri + n - 10, "/responses"))
+    if (!rt)
         return fail(ex, 404, "unknown_route", NULL, apr_psprintf(r->pool,
-                    "No route %s on this gateway (POST .../responses).",
+                    "No route %s on this gateway (POST .../responses, "
+                    ".../chat/completions, .../messages; GET .../models).",
                     ap_escape_html(r->pool, r->uri)));
-    if (r->method_number != M_POST) {
-        apr_table_setn(r->err_headers_out, "Allow", "POST");
-        return fail(ex, 405, "method_not_allowed", NULL,
-                    "Only POST is allowed on /responses.");
+    if (r->method_number != rt->method) {
+        apr_table_setn(r->err_headers_out, "Allow",
+                       rt->method == M_GET ? "GET" : "POST");
+        return fail(ex, 405, "method_not_allowed", NULL, apr_psprintf(r->pool,
+                    "Only %s is allowed on %s.",
+                    rt->method == M_GET ? "GET" : "POST", rt->suffix));
     }
+    if (rt->method == M_GET)
+        return DECLINED;
     if (!is_json_type(apr_table_get(r->headers_in, "Content-Type")))
         return fail(ex, 415, "unsupported_content_type", NULL,
                     "The request body must be JSON "
@@ -422,14 +456,23 @@ int aura_handler(request_rec *r)
     aura_error_t *err;
     char *body = NULL;
     apr_size_t len = 0;
+    const struct route *rt;
     int rc;
 
     if (!r->handler || strcmp(r->handler, "aura"))
         return DECLINED;
     ex = exchange_create(r);
-    if ((rc = front_door(ex, &body, &len)) != DECLINED)
+    rt = find_route(r->uri);
+    if (rt)
+        ex->front = rt->front;
+    if ((rc = front_door(ex, rt, &body, &len)) != DECLINED)
         return rc;
-    if ((err = aura_request_parse(r->pool, body, len, &ex->req)) != NULL)
+    if (rt->endpoint == EP_MODELS)
+        return aura_models_list(ex);
+    if (rt->endpoint == EP_COUNT_TOKENS)
+        return aura_count_tokens(ex, body, len);
+    if ((err = ex->front->parse(r->pool, body, len, r->headers_in,
+                                &ex->req)) != NULL)
         return aura_send_error(ex, err);
     ex->stream = ex->req->stream;
     if ((rc = route(ex)) != DECLINED)

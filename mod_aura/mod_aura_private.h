@@ -12,6 +12,7 @@
 #include "aura_stream.h"
 #include "aura_meter.h"
 #include "aura_http.h"
+#include "aura_front.h"
 
 /* One log format: the request id on every line. */
 #define AURA_LOG(ex, level, fmt, ...) \
@@ -23,6 +24,8 @@ typedef struct aura_exchange {
     const char *request_id;
     aura_srv_conf_t *sc;
     aura_dir_conf_t *dc;
+    const aura_front_t *front;  /* the wire API the client speaks */
+    void *front_state;          /* its streaming state */
     aura_request_t *req;
     aura_resolved_t route;
     const aura_provider_t *provider;
@@ -58,6 +61,10 @@ typedef struct aura_exchange {
 apr_status_t aura_translate_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 void aura_filter_attach(aura_exchange_t *ex);
 apr_status_t aura_filter_flush(aura_exchange_t *ex);
+
+/* mod_aura_front.c: endpoints beyond generation */
+int aura_models_list(aura_exchange_t *ex);
+int aura_count_tokens(aura_exchange_t *ex, const char *body, apr_size_t len);
 
 /* mod_aura_handler.c */
 int aura_handler(request_rec *r);
