@@ -53,6 +53,11 @@ const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len);
     json_object_object_add_ex((o), (k), (v), JSON_C_OBJECT_KEY_IS_CONSTANT | \
                               JSON_C_OBJECT_ADD_KEY_IS_NEW)
 
+/* pre + compact JSON + post in one pass into pool memory (a wire frame,
+ * e.g. "data: " ... "\n\n"): one allocation, no intermediate copy. */
+const char *aura_json_frame(apr_pool_t *p, const char *pre, json_object *obj,
+                            const char *post, apr_size_t *len);
+
 /* Typed getters: NULL / default when the key is absent or JSON null. */
 json_object *aura_json_get(json_object *obj, const char *key);
 const char *aura_json_string(json_object *obj, const char *key);

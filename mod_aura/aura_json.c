@@ -146,7 +146,9 @@ static void jw_value(jw_t *w, json_object *o)
     }
 }
 
-const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len)
+const char *aura_json_frame(apr_pool_t *p, const char *pre,
+                            json_object *obj, const char *post,
+                            apr_size_t *len)
 {
     jw_t w;
 
@@ -154,9 +156,18 @@ const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len)
     w.cap = 1024;
     w.len = 0;
     w.buf = apr_palloc(p, w.cap);
+    if (pre)
+        jw_put(&w, pre, strlen(pre));
     jw_value(&w, obj);
+    if (post)
+        jw_put(&w, post, strlen(post));
     w.buf[w.len] = '\0';
     if (len)
         *len = w.len;
     return w.buf;
+}
+
+const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len)
+{
+    return aura_json_frame(p, NULL, obj, NULL, len);
 }
