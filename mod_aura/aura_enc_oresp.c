@@ -131,6 +131,25 @@ static json_object *openai_input(const aura_request_t *r, int store)
     return out;
 }
 
+/* Function tools, then the hosted tools OpenAI runs itself, as sent. */
+static json_object *openai_tools(const aura_request_t *r)
+{
+    size_t i, n = r->hosted_tools ? json_object_array_length(r->hosted_tools)
+                                  : 0;
+    json_object *all;
+
+    if (n == 0)
+        return json_object_get(r->tools);
+    all = json_object_new_array();
+    for (i = 0; i < json_object_array_length(r->tools); i++)
+        json_object_array_add(all, json_object_get(
+                                       json_object_array_get_idx(r->tools, i)));
+    for (i = 0; i < n; i++)
+        json_object_array_add(all, json_object_get(
+                                  json_object_array_get_idx(r->hosted_tools, i)));
+    return all;
+}
+
 static int has_reasoning_items(const aura_request_t *r)
 {
     size_t i, n = json_object_array_length(r->input);
@@ -193,8 +212,8 @@ aura_error_t *aura_oresp_encode(apr_pool_t *p, const aura_request_t *req,
     json_object_object_add(out, "model",
                            json_object_new_string(t->upstream_model));
     json_object_object_add(out, "input", openai_input(req, store));
-    if (req->tools && json_object_array_length(req->tools) > 0) {
-        json_object_object_add(out, "tools", json_object_get(req->tools));
+    if (json_object_array_length(req->tools) > 0 || req->hosted_tools) {
+        json_object_object_add(out, "tools", openai_tools(req));
         if (req->tool_choice)
             json_object_object_add(out, "tool_choice",
                                    json_object_get(req->tool_choice));

@@ -124,5 +124,13 @@ void aura_meter_apply(json_object *resource, const aura_usage_t *u,
     AURA_SET(aura, "cache_write_tokens",
                            json_object_new_int64(cache_write));
     AURA_SET(aura, "agentic", agentic_json(resource, u));
+    if (mi->warnings && mi->warnings->nelts) {
+        json_object *w = json_object_new_array();
+        int i;
+        for (i = 0; i < mi->warnings->nelts; i++)
+            json_object_array_add(w, json_object_new_string(
+                APR_ARRAY_IDX(mi->warnings, i, const char *)));
+        AURA_SET(aura, "warnings", w);
+    }
     AURA_SET(resource, "aura", aura);
 }

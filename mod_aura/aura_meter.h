@@ -31,6 +31,8 @@ typedef struct aura_meter_info {
     apr_int64_t overhead_us;    /* time spent in the gateway's own code */
     int attempts;
     const char *cache;          /* "hit" | "miss" */
+    apr_array_header_t *warnings; /* const char*: what the gateway could
+                                     not do as asked, or NULL */
 } aura_meter_info_t;
 
 /* Adds usage.cost_usd (when usage is present) and `aura` to a final

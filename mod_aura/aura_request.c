@@ -197,8 +197,7 @@ static aura_error_t *parse_tool(pctx_t *c, json_object *tool, size_t i,
         return e;
     if (strcmp(type, "function") != 0)
         return aura_rq_e_value(c->p, aura_rq_path(c->p, at, "type"),
-                               "Unsupported tool type '%s' in '%s': only "
-                               "function tools are supported.", type,
+                               "Unsupported tool type '%s' in '%s'.", type,
                                aura_rq_path(c->p, at, "type"));
     if (aura_json_get(tool, "function")) {
         /* Chat Completions shape: {"type":"function","function":{...}} */
@@ -229,6 +228,53 @@ static aura_error_t *parse_tool(pctx_t *c, json_object *tool, size_t i,
     return NULL;
 }
 
+/* A namespace groups function tools under one name (Codex sends its
+ * multi-agent tools so); no other provider has the notion, so its
+ * functions join the flat list. */
+static aura_error_t *parse_namespace(pctx_t *c, json_object *ns, size_t i)
+{
+    const char *at = aura_rq_path_idx(c->p, "tools", i);
+    json_object *inner;
+    aura_error_t *e;
+    size_t j, n;
+
+    if ((e = aura_rq_get_typed(c->p, ns, at, "tools", 1, json_type_array,
+                               "an array", &inner)))
+        return e;
+    n = json_object_array_length(inner);
+    for (j = 0; j < n; j++) {
+        json_object *tool = NULL;
+        if ((e = parse_tool(c, json_object_array_get_idx(inner, j), j,
+                            &tool))) {
+            e->param = apr_pstrcat(c->p, at, ".", e->param, NULL);
+            return e;
+        }
+        json_object_array_add(c->req->tools, tool);
+    }
+    return NULL;
+}
+
+/* Tools the provider itself runs (web_search, file_search, code
+ * interpreter, custom freeform tools, ...): kept as sent for OpenAI's
+ * Responses API, which has them; the other adapters cannot offer them and
+ * leave them out (the response says so in aura.warnings). */
+static aura_error_t *keep_hosted(pctx_t *c, json_object *tool, size_t i,
+                                 const char *type)
+{
+    size_t k;
+    for (k = 0; type[k]; k++)
+        if (!apr_islower(type[k]) && !apr_isdigit(type[k]) && type[k] != '_')
+            break;
+    if (!*type || type[k] || k > 64)
+        return aura_rq_e_value(c->p, aura_rq_path(c->p,
+                               aura_rq_path_idx(c->p, "tools", i), "type"),
+                               "Invalid tool type '%s'.", type);
+    if (!c->req->hosted_tools)
+        c->req->hosted_tools = aura_json_pool(c->p, json_object_new_array());
+    json_object_array_add(c->req->hosted_tools, json_object_get(tool));
+    return NULL;
+}
+
 static aura_error_t *parse_tools(pctx_t *c, json_object *v)
 {
     size_t i, n;
@@ -238,12 +284,27 @@ static aura_error_t *parse_tools(pctx_t *c, json_object *v)
         return aura_rq_e_type(c->p, "tools", "an array", v);
     n = json_object_array_length(v);
     for (i = 0; i < n; i++) {
-        json_object *tool = NULL;
+        json_object *item = json_object_array_get_idx(v, i), *tool = NULL;
+        const char *type = aura_json_string(item, "type");
 
-        if ((e = parse_tool(c, json_object_array_get_idx(v, i), i, &tool)))
+        if (type && !strcmp(type, "namespace"))
+            e = parse_namespace(c, item, i);
+        else if (type && strcmp(type, "function"))
+            e = keep_hosted(c, item, i, type);
+        else if (!(e = parse_tool(c, item, i, &tool)))
+            json_object_array_add(c->req->tools, tool);
+        if (e)
             return e;
-        json_object_array_add(c->req->tools, tool);
     }
+    return NULL;
+}
+
+/* Sent by Codex (window and session ids) to OpenAI; nothing to do with
+ * the generation: accepted, checked for shape, not forwarded elsewhere. */
+static aura_error_t *parse_client_metadata(pctx_t *c, json_object *v)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return aura_rq_e_type(c->p, "client_metadata", "an object", v);
     return NULL;
 }
 
@@ -364,7 +425,7 @@ static aura_error_t *parse_tool_choice(pctx_t *c, json_object *v)
     else if (!is_obj) {
         return aura_rq_e_type(c->p, "tool_choice", "a string or an object", v);
     }
-    if (json_object_array_length(c->req->tools) == 0)
+    if (json_object_array_length(c->req->tools) == 0 && !c->req->hosted_tools)
         return aura_rq_e_value(c->p, "tool_choice",
                                "Invalid value for 'tool_choice': it requires "
                                "at least one tool in 'tools'.");
@@ -543,6 +604,7 @@ static const field_t fields[] = {
     FN("tools", parse_tools),
     FN("tool_choice", parse_tool_choice),
     FN("metadata", parse_metadata),
+    FN("client_metadata", parse_client_metadata),
     FN("text", parse_text),
     { "temperature", F_NUM, OFF(temperature), 0, 2, NULL, NULL },
     { "top_p", F_NUM, OFF(top_p), 0, 1, NULL, NULL },

@@ -30,6 +30,10 @@ typedef struct aura_request {
     json_object *input;         /* normalized item array (never NULL) */
     const char *instructions;   /* or NULL */
     json_object *tools;         /* normalized flat FunctionTool array (never NULL) */
+    json_object *hosted_tools;  /* provider-hosted tools (web_search,
+                                   file_search, custom, ...) as sent, or
+                                   NULL: only OpenAI's Responses API runs
+                                   them; other adapters leave them out */
     json_object *tool_choice;   /* "none"|"auto"|"required"|object, NULL = absent */
     json_object *text;          /* {"format":{...},"verbosity"?} or NULL */
     json_object *reasoning;     /* {"effort","summary"} or NULL */

@@ -411,6 +411,28 @@ static int finish_upstream(aura_exchange_t *ex, aura_http_outcome_e outcome,
                                    ex->errbody, ex->errlen, ex->retry_after));
 }
 
+/* Hosted tools (web_search, custom, ...) exist only on OpenAI's Responses
+ * API; elsewhere they are left out, and the response says so. */
+static void note_dropped_tools(aura_exchange_t *ex)
+{
+    json_object *h = ex->req->hosted_tools;
+    const char *types = "";
+    size_t i;
+
+    if (!h || ex->adapter == &aura_adapter_openai_responses)
+        return;
+    for (i = 0; i < json_object_array_length(h); i++)
+        types = apr_pstrcat(ex->r->pool, types, i ? ", " : "",
+                            aura_json_string(json_object_array_get_idx(h, i),
+                                             "type"), NULL);
+    ex->meter.warnings = apr_array_make(ex->r->pool, 1, sizeof(char *));
+    APR_ARRAY_PUSH(ex->meter.warnings, const char *) = apr_psprintf(
+        ex->r->pool, "tools not offered to the model: provider '%s' does not "
+        "run hosted tools (%s)", ex->provider->name, types);
+    AURA_LOG(ex, APLOG_INFO, "%s", APR_ARRAY_IDX(ex->meter.warnings, 0,
+                                                 const char *));
+}
+
 static int proxy(aura_exchange_t *ex)
 {
     request_rec *r = ex->r;
@@ -419,6 +441,7 @@ static int proxy(aura_exchange_t *ex)
     const char *detail = NULL;
 
     ex->adapter = pick_adapter(ex);
+    note_dropped_tools(ex);
     if ((err = prepare_upstream(ex)) != NULL)
         return aura_send_error(ex, err);
     ex->rb = aura_rb_create(r->pool, ex->req,

@@ -332,3 +332,37 @@ def test_translation_to_responses_upstream(gw, sim):
     img = [p for p in parts if p["type"] == "input_image"]
     assert len(img) == 1
     assert img[0]["image_url"] == PNG and img[0]["detail"] == "low"
+
+
+HOSTED = {"type": "web_search", "external_web_access": True}
+CODEX_LIKE = {"input": "hi", "client_metadata": {"session_id": "s-1"},
+              "tools": [{"type": "function", "name": "exec_command",
+                         "parameters": {"type": "object"}},
+                        HOSTED,
+                        {"type": "namespace", "name": "multi_agent_v1",
+                         "tools": [{"type": "function", "name": "spawn_agent",
+                                    "parameters": {"type": "object"}}]}]}
+
+
+def test_hosted_tools_reach_openai_responses(gw, sim):
+    """What Codex sends: OpenAI's Responses API gets the hosted tool as
+    sent and the namespace's functions flat; no warning."""
+    r = gw.post(dict(CODEX_LIKE, model="openai/text"))
+    assert r.status == 200, r
+    body = sim.one_request("text", "/v1/responses")["body"]
+    assert HOSTED in body["tools"]
+    names = [t.get("name") for t in body["tools"] if t["type"] == "function"]
+    assert names == ["exec_command", "spawn_agent"]
+    assert "warnings" not in r.json["aura"]
+
+
+def test_hosted_tools_left_out_elsewhere_with_a_warning(gw, sim):
+    r = gw.post(dict(CODEX_LIKE, model="sim/text"))
+    assert r.status == 200, r
+    body = sim.one_request("text", "/v1/chat/completions")["body"]
+    assert [t["function"]["name"] for t in body["tools"]] == \
+        ["exec_command", "spawn_agent"]
+    assert "client_metadata" not in body
+    warnings = r.json["aura"]["warnings"]
+    assert len(warnings) == 1 and "web_search" in warnings[0] \
+        and "'sim'" in warnings[0]

@@ -211,8 +211,14 @@ static const bad_case_t bad[] = {
     { "{\"tools\":{}}", "invalid_type", "tools" },
     { "{\"tools\":[{\"type\":\"function\"}]}", "missing_required_parameter",
       "tools[0].name" },
-    { "{\"tools\":[" TOOL_F ",{\"type\":\"web_search\"}]}", "invalid_value",
+    { "{\"tools\":[" TOOL_F ",{\"type\":\"Web Search\"}]}", "invalid_value",
       "tools[1].type" },
+    { "{\"tools\":[{\"type\":\"namespace\",\"name\":\"ns\"}]}",
+      "missing_required_parameter", "tools[0].tools" },
+    { "{\"tools\":[{\"type\":\"namespace\",\"tools\":[{\"type\":"
+      "\"function\"}]}]}", "missing_required_parameter",
+      "tools[0].tools[0].name" },
+    { "{\"client_metadata\":[]}", "invalid_type", "client_metadata" },
     { "{\"tools\":[{\"name\":\"f\"}]}", "missing_required_parameter",
       "tools[0].type" },
     { "{\"tools\":[{\"type\":\"function\",\"name\":\"f.g\"}]}",
@@ -290,9 +296,36 @@ static void test_messages(void)
     e = parse("{\"truncation\":\"x\"}", NULL);
     AT_STREQ(e->message, "Invalid value for 'truncation': 'x'. Supported "
              "values are: 'auto' and 'disabled'.", "enum message");
-    e = parse("{\"tools\":[{\"type\":\"web_search\"}]}", NULL);
-    AT_OK(strstr(e->message, "only function tools are supported") != NULL,
-          "non-function tool message");
+    e = parse("{\"tools\":[{\"type\":\"Web Search\"}]}", NULL);
+    AT_STREQ(e->message, "Invalid tool type 'Web Search'.",
+             "bad tool type message");
+}
+
+/* What Codex sends: hosted tools, a namespace of functions, metadata. */
+static void test_hosted_tools(void)
+{
+    aura_request_t *r = NULL;
+    aura_error_t *e = parse(
+        "{\"input\":\"hi\",\"client_metadata\":{\"session\":\"s1\"},"
+        "\"tools\":[" TOOL_F ",{\"type\":\"web_search\","
+        "\"external_web_access\":true},{\"type\":\"namespace\",\"name\":"
+        "\"multi\",\"tools\":[{\"type\":\"function\",\"name\":\"spawn\","
+        "\"parameters\":{\"type\":\"object\"}}]}]}", &r);
+
+    AT_OK(e == NULL, "hosted tools, namespaces and client_metadata accepted");
+    if (e)
+        return;
+    AT_INTEQ(json_object_array_length(r->tools), 2,
+             "functions + the namespace's function, flat");
+    AT_STREQ(aura_json_string(json_object_array_get_idx(r->tools, 1), "name"),
+             "spawn", "namespace function flattened");
+    AT_INTEQ(r->hosted_tools ? json_object_array_length(r->hosted_tools) : 0,
+             1, "web_search kept as a hosted tool");
+    AT_STREQ(json_object_to_json_string_ext(
+                 json_object_array_get_idx(r->hosted_tools, 0),
+                 JSON_C_TO_STRING_PLAIN),
+             "{\"type\":\"web_search\",\"external_web_access\":true}",
+             "hosted tool kept as sent");
 }
 
 static void test_defaults(void)
@@ -590,6 +623,7 @@ int main(void)
     test_bad_inputs();
     test_messages();
     test_defaults();
+    test_hosted_tools();
     test_scalars();
     test_string_input();
     test_item_normalization();
