@@ -167,7 +167,8 @@ static const struct route {
 } routes[] = {
     {"/responses", M_POST, EP_GENERATE, &aura_front_responses},
     {"/chat/completions", M_POST, EP_GENERATE, &aura_front_chat},
-    {"/messages/count_tokens", M_POST, EP_COUNT_TOKENS, &aura_front_messages},
+    {"/messages/count_tokens", M_POST, EP_COUNT_TOKENS,
+     &aura_front_messages_count},
     {"/messages", M_POST, EP_GENERATE, &aura_front_messages},
     {"/models", M_GET, EP_MODELS, &aura_front_responses},
 };
