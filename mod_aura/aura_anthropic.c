@@ -21,7 +21,7 @@
 
 #include <apr_lib.h>
 
-#include "aura_adapter.h"
+#include "aura_enc_common.h"
 
 aura_decoder_t *aura_anthropic_decoder(apr_pool_t *p, aura_rb_t *rb,
                                        int stream);
@@ -52,30 +52,18 @@ typedef struct actx {
     json_object *thinking_cfg;  /* the "thinking" object to send, or NULL */
 } actx_t;
 
-static void add_str(json_object *o, const char *key, const char *s)
-{
-    json_object_object_add(o, key, json_object_new_string(s));
-}
-
 static json_object *block(const char *type)
 {
     json_object *b = json_object_new_object();
-    add_str(b, "type", type);
+    aura_enc_add_str(b, "type", type);
     return b;
 }
 
 static json_object *text_block(const char *text)
 {
     json_object *b = block("text");
-    add_str(b, "text", text);
+    aura_enc_add_str(b, "text", text);
     return b;
-}
-
-static aura_error_t *unsupported(apr_pool_t *p, const char *param,
-                                 const char *what)
-{
-    return aura_bad_request(p, "unsupported_parameter", param,
-                            "Unsupported parameter: '%s'. %s", param, what);
 }
 
 static int has_prefix(const char *s, const char *prefix)
@@ -111,7 +99,7 @@ static void flush(actx_t *c)
                    + json_object_array_length(c->rest) > 0) {
         m = json_object_new_object();
         content = json_object_new_array();
-        add_str(m, "role", c->role);
+        aura_enc_add_str(m, "role", c->role);
         append_all(content, c->lead);
         append_all(content, c->rest);
         json_object_object_add(m, "content", content);
@@ -144,15 +132,16 @@ static json_object *data_source(apr_pool_t *p, const char *url)
     if (!semi || !comma || semi > comma || strncmp(semi, ";base64,", 8))
         return NULL;
     src = block("base64");
-    add_str(src, "media_type", apr_pstrmemdup(p, url + 5, semi - url - 5));
-    add_str(src, "data", comma + 1);
+    aura_enc_add_str(src, "media_type",
+                     apr_pstrmemdup(p, url + 5, semi - url - 5));
+    aura_enc_add_str(src, "data", comma + 1);
     return src;
 }
 
 static json_object *url_source(const char *url)
 {
     json_object *src = block("url");
-    add_str(src, "url", url);
+    aura_enc_add_str(src, "url", url);
     return src;
 }
 
@@ -304,8 +293,9 @@ static aura_error_t *enc_function_call(actx_t *c, json_object *item,
                                 "to be a JSON object.", at);
     }
     b = block("tool_use");
-    add_str(b, "id", tool_id(c->p, aura_json_string(item, "call_id")));
-    add_str(b, "name", name);
+    aura_enc_add_str(b, "id",
+                     tool_id(c->p, aura_json_string(item, "call_id")));
+    aura_enc_add_str(b, "name", name);
     json_object_object_add(b, "input", input);
     turn(c, "assistant");
     json_object_array_add(c->rest, b);
@@ -320,8 +310,8 @@ static aura_error_t *enc_function_output(actx_t *c, json_object *item,
     json_object *b = block("tool_result"), *content;
     aura_error_t *e;
 
-    add_str(b, "tool_use_id", tool_id(c->p, aura_json_string(item,
-                                                             "call_id")));
+    aura_enc_add_str(b, "tool_use_id",
+                     tool_id(c->p, aura_json_string(item, "call_id")));
     turn(c, "user");
     json_object_array_add(c->lead, b);
     if (json_object_is_type(output, json_type_string)) {
@@ -367,12 +357,12 @@ static void enc_reasoning(actx_t *c, json_object *item)
         return;     /* thinking is off: the model would not use it */
     if (has_prefix(enc, MARK_SIG)) {
         b = block("thinking");
-        add_str(b, "thinking", reasoning_text(c->p, item));
-        add_str(b, "signature", enc + strlen(MARK_SIG));
+        aura_enc_add_str(b, "thinking", reasoning_text(c->p, item));
+        aura_enc_add_str(b, "signature", enc + strlen(MARK_SIG));
     }
     else if (has_prefix(enc, MARK_REDACTED)) {
         b = block("redacted_thinking");
-        add_str(b, "data", enc + strlen(MARK_REDACTED));
+        aura_enc_add_str(b, "data", enc + strlen(MARK_REDACTED));
     }
     else {
         return;     /* another provider's reasoning: not needed, refused */
@@ -396,12 +386,7 @@ static aura_error_t *enc_item(actx_t *c, json_object *item, size_t i)
         enc_reasoning(c, item);
         return NULL;
     }
-    if (!strcmp(type, "item_reference"))
-        return unsupported(c->p, at, "Item references need stored "
-                           "responses, which this gateway does not keep; "
-                           "send the item itself.");
-    return unsupported(c->p, at, "Compaction items cannot be sent to this "
-                       "provider.");
+    return aura_enc_refuse_item(c->p, type, at);
 }
 
 /* With thinking on, Anthropic wants an assistant turn that ends in
@@ -455,8 +440,9 @@ static void enc_system(actx_t *c, json_object *out)
     size_t n = json_object_array_length(c->system);
 
     if (n == 1)
-        add_str(out, "system", aura_json_string(
-                    json_object_array_get_idx(c->system, 0), "text"));
+        aura_enc_add_str(out, "system", aura_json_string(
+                             json_object_array_get_idx(c->system, 0),
+                             "text"));
     else if (n > 1)
         json_object_object_add(out, "system", json_object_get(c->system));
 }
@@ -470,26 +456,15 @@ static json_object *anthropic_tool(json_object *flat)
     json_object *schema = aura_json_get(flat, "parameters");
     const char *desc = aura_json_string(flat, "description");
 
-    add_str(tool, "name", aura_json_string(flat, "name"));
+    aura_enc_add_str(tool, "name", aura_json_string(flat, "name"));
     if (desc)
-        add_str(tool, "description", desc);
+        aura_enc_add_str(tool, "description", desc);
     if (schema)
         json_object_object_add(tool, "input_schema", json_object_get(schema));
     else
         json_object_object_add(tool, "input_schema", json_tokener_parse(
                                    "{\"type\":\"object\",\"properties\":{}}"));
     return tool;
-}
-
-static int name_allowed(json_object *allowed, const char *name)
-{
-    size_t i, n = allowed ? json_object_array_length(allowed) : 0;
-
-    for (i = 0; i < n; i++)
-        if (!strcmp(aura_json_string(json_object_array_get_idx(allowed, i),
-                                     "name"), name))
-            return 1;
-    return 0;
 }
 
 /* The Anthropic tool_choice for the request's, or NULL (the default,
@@ -507,7 +482,7 @@ static json_object *choice_of(const aura_request_t *r)
         mode = aura_json_string(tc, "mode");
     if (!mode) {                        /* a named function */
         o = block("tool");
-        add_str(o, "name", aura_json_string(tc, "name"));
+        aura_enc_add_str(o, "name", aura_json_string(tc, "name"));
         return o;
     }
     type = !strcmp(mode, "required") ? "any" : mode;
@@ -535,7 +510,7 @@ static void enc_history_tools(actx_t *c, json_object *out)
 
     for (i = 0; i < c->called->nelts; i++) {
         json_object *t = json_object_new_object();
-        add_str(t, "name", APR_ARRAY_IDX(c->called, i, const char *));
+        aura_enc_add_str(t, "name", APR_ARRAY_IDX(c->called, i, const char *));
         json_object_object_add(t, "input_schema",
                                json_tokener_parse("{\"type\":\"object\"}"));
         json_object_array_add(tools, t);
@@ -561,7 +536,8 @@ static void enc_tools(actx_t *c, json_object *out)
     tools = json_object_new_array();
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(r->tools, i);
-        if (!allowed || name_allowed(allowed, aura_json_string(flat, "name")))
+        if (!allowed
+            || aura_enc_name_in(allowed, aura_json_string(flat, "name")))
             json_object_array_add(tools, anthropic_tool(flat));
     }
     json_object_object_add(out, "tools", tools);
@@ -621,19 +597,6 @@ static void enc_limits(actx_t *c, json_object *out)
     json_object_object_add(c->scratch, "thinking", c->thinking_cfg);
 }
 
-/* Numbers as the client wrote them (json-c keeps the token). */
-static void add_num(actx_t *c, json_object *o, const char *key, double v)
-{
-    json_object *orig = aura_json_get(c->req->body, key);
-
-    if (isnan(v))
-        return;
-    if (orig && json_object_get_double(orig) == v)
-        json_object_object_add(o, key, json_object_get(orig));
-    else
-        json_object_object_add(o, key, json_object_new_double(v));
-}
-
 /* With thinking, Anthropic accepts no temperature but 1 and top_p only
  * from 0.95: other values are left out rather than failing the request
  * (docs/providers/anthropic.md). */
@@ -641,20 +604,20 @@ static aura_error_t *enc_sampling(actx_t *c, json_object *out)
 {
     const aura_request_t *r = c->req;
     int thinking = c->thinking_cfg != NULL;
+    int presence = !isnan(r->presence_penalty) && r->presence_penalty != 0;
 
-    if ((!isnan(r->presence_penalty) && r->presence_penalty != 0)
+    if (presence
         || (!isnan(r->frequency_penalty) && r->frequency_penalty != 0))
-        return unsupported(c->p, !isnan(r->presence_penalty)
-                                     && r->presence_penalty != 0
-                                 ? "presence_penalty" : "frequency_penalty",
-                           "Anthropic models have no penalties.");
+        return aura_enc_unsupported(c->p, presence ? "presence_penalty"
+                                              : "frequency_penalty",
+                                    "Anthropic models have no penalties.");
     if (r->top_logprobs != AURA_UNSET)
-        return unsupported(c->p, "top_logprobs",
-                           "Anthropic models return no log probabilities.");
+        return aura_enc_unsupported(c->p, "top_logprobs", "Anthropic models "
+                                    "return no log probabilities.");
     if (!thinking || r->temperature == 1)
-        add_num(c, out, "temperature", r->temperature);
+        aura_enc_add_num(r, out, "temperature", NULL, r->temperature);
     if (!thinking || r->top_p >= 0.95)
-        add_num(c, out, "top_p", r->top_p);
+        aura_enc_add_num(r, out, "top_p", NULL, r->top_p);
     return NULL;
 }
 
@@ -691,7 +654,7 @@ static void enc_extras(actx_t *c, json_object *out)
     if (c->req->safety_identifier) {
         /* Anthropic's per-end-user identifier for abuse detection */
         md = json_object_new_object();
-        add_str(md, "user_id", c->req->safety_identifier);
+        aura_enc_add_str(md, "user_id", c->req->safety_identifier);
         json_object_object_add(out, "metadata", md);
     }
     if (c->req->stream)
@@ -709,14 +672,8 @@ static aura_error_t *anthropic_encode(apr_pool_t *p, const aura_request_t *req,
     *body = NULL;
     if (len)
         *len = 0;
-    if (req->previous_response_id)
-        return aura_bad_request(p, "previous_response_not_found",
-                                "previous_response_id",
-                                "Previous response with id '%s' not found: "
-                                "this gateway does not store responses for "
-                                "this provider; send the whole "
-                                "conversation as input.",
-                                req->previous_response_id);
+    if ((e = aura_enc_refuse_previous(p, req, "this provider")))
+        return e;
     memset(&c, 0, sizeof(c));
     c.p = p;
     c.req = req;
@@ -729,7 +686,7 @@ static aura_error_t *anthropic_encode(apr_pool_t *p, const aura_request_t *req,
     if ((e = enc_messages(&c)))
         return e;
     out = aura_json_pool(p, json_object_new_object());
-    add_str(out, "model", t->upstream_model);
+    aura_enc_add_str(out, "model", t->upstream_model);
     enc_limits(&c, out);
     enc_system(&c, out);
     json_object_object_add(out, "messages", json_object_get(c.messages));

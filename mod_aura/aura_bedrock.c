@@ -16,8 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "aura_adapter.h"
 #include "aura_bedrock.h"
+#include "aura_enc_common.h"
 #include "aura_sigv4.h"
 
 /* ------------------------------------------------------------------ */
@@ -104,11 +104,6 @@ typedef struct bctx {
     json_object *used;          /* {name: true} of tools called before */
 } bctx_t;
 
-static void add_str(json_object *o, const char *key, const char *s)
-{
-    json_object_object_add(o, key, json_object_new_string(s));
-}
-
 static json_object *wrap(const char *key, json_object *v)
 {
     json_object *o = json_object_new_object();
@@ -123,7 +118,7 @@ static void push_block(bctx_t *c, const char *role, json_object *block)
 {
     if (!c->cur_role || strcmp(c->cur_role, role)) {
         json_object *m = json_object_new_object();
-        add_str(m, "role", role);
+        aura_enc_add_str(m, "role", role);
         c->cur = json_object_new_array();
         json_object_object_add(m, "content", c->cur);
         json_object_array_add(c->messages, m);
@@ -198,7 +193,7 @@ static aura_error_t *image_block(bctx_t *c, json_object *part, const char *at,
                                 "(png, jpeg, gif or webp); URLs and file ids "
                                 "are not fetched.", at);
     img = json_object_new_object();
-    add_str(img, "format", fmt);
+    aura_enc_add_str(img, "format", fmt);
     json_object_object_add(img, "source", bytes_source(b64));
     *out = wrap("image", img);
     return NULL;
@@ -241,8 +236,9 @@ static aura_error_t *doc_block(bctx_t *c, json_object *part, const char *at,
                                 "pdf, csv, doc, docx, xls, xlsx, html, txt "
                                 "or md file).", at);
     doc = json_object_new_object();
-    add_str(doc, "format", fmt);
-    add_str(doc, "name", doc_name(c->p, aura_json_string(part, "filename")));
+    aura_enc_add_str(doc, "format", fmt);
+    aura_enc_add_str(doc, "name",
+                     doc_name(c->p, aura_json_string(part, "filename")));
     json_object_object_add(doc, "source", bytes_source(b64));
     *out = wrap("document", doc);
     return NULL;
@@ -341,8 +337,9 @@ static void enc_call(bctx_t *c, json_object *item)
     json_object *tu = json_object_new_object();
     const char *name = aura_json_string(item, "name");
 
-    add_str(tu, "toolUseId", tool_id(c->p, aura_json_string(item, "call_id")));
-    add_str(tu, "name", name);
+    aura_enc_add_str(tu, "toolUseId",
+                     tool_id(c->p, aura_json_string(item, "call_id")));
+    aura_enc_add_str(tu, "name", name);
     json_object_object_add(tu, "input",
                            call_input(aura_json_string(item, "arguments")));
     push_block(c, "assistant", wrap("toolUse", tu));
@@ -359,7 +356,8 @@ static aura_error_t *enc_output(bctx_t *c, json_object *item, const char *at)
     size_t i, n;
 
     content = json_object_new_array();
-    add_str(tr, "toolUseId", tool_id(c->p, aura_json_string(item, "call_id")));
+    aura_enc_add_str(tr, "toolUseId",
+                     tool_id(c->p, aura_json_string(item, "call_id")));
     json_object_object_add(tr, "content", content);
     if (json_object_is_type(out, json_type_string)) {
         const char *s = json_object_get_string(out);
@@ -400,15 +398,16 @@ static void enc_reasoning(bctx_t *c, json_object *item)
         return;
     rc = json_object_new_object();
     if (!strncmp(enc, AURA_BEDROCK_REDACTED, strlen(AURA_BEDROCK_REDACTED))) {
-        add_str(rc, "redactedContent", enc + strlen(AURA_BEDROCK_REDACTED));
+        aura_enc_add_str(rc, "redactedContent",
+                         enc + strlen(AURA_BEDROCK_REDACTED));
     }
     else if (!strncmp(enc, AURA_BEDROCK_SIG, strlen(AURA_BEDROCK_SIG))) {
         text = join_text(c->p, aura_json_get(item, "content"));
         if (!text)
             text = join_text(c->p, aura_json_get(item, "summary"));
         rt = json_object_new_object();
-        add_str(rt, "text", text ? text : "");
-        add_str(rt, "signature", enc + strlen(AURA_BEDROCK_SIG));
+        aura_enc_add_str(rt, "text", text ? text : "");
+        aura_enc_add_str(rt, "signature", enc + strlen(AURA_BEDROCK_SIG));
         json_object_object_add(rc, "reasoningText", rt);
     }
     else {
@@ -435,10 +434,9 @@ static aura_error_t *enc_item(bctx_t *c, json_object *item, size_t i)
         enc_reasoning(c, item);
         return NULL;
     }
-    return aura_bad_request(c->p, "unsupported_parameter", at,
-                            "Unsupported parameter: '%s'. Item references "
-                            "and compaction items cannot be sent to Bedrock; "
-                            "send the items themselves.", at);
+    return aura_enc_unsupported(c->p, at, "Item references and compaction "
+                                "items cannot be sent to Bedrock; send the "
+                                "items themselves.");
 }
 
 /* Families without system prompts get them as the first user text. */
@@ -496,29 +494,18 @@ static json_object *tool_spec(json_object *flat)
     json_object *params = aura_json_get(flat, "parameters");
     const char *desc = aura_json_string(flat, "description");
 
-    add_str(spec, "name", aura_json_string(flat, "name"));
+    aura_enc_add_str(spec, "name", aura_json_string(flat, "name"));
     if (desc && *desc)
-        add_str(spec, "description", desc);
+        aura_enc_add_str(spec, "description", desc);
     if (params)
         params = json_object_get(params);
     else {                              /* Converse requires a schema */
         params = json_object_new_object();
-        add_str(params, "type", "object");
+        aura_enc_add_str(params, "type", "object");
         json_object_object_add(params, "properties", json_object_new_object());
     }
     json_object_object_add(spec, "inputSchema", wrap("json", params));
     return wrap("toolSpec", spec);
-}
-
-static int listed(json_object *allowed, const char *name)
-{
-    size_t i, n = allowed ? json_object_array_length(allowed) : 0;
-
-    for (i = 0; i < n; i++)
-        if (!strcmp(aura_json_string(json_object_array_get_idx(allowed, i),
-                                     "name"), name))
-            return 1;
-    return 0;
 }
 
 /* What tool_choice asks: *mode "auto", "none" or "any"; *named a tool
@@ -556,7 +543,7 @@ static void declare_used(bctx_t *c, json_object *tools)
     json_object_object_foreach(c->used, name, v) {
         json_object *flat = json_object_new_object();
         (void)v;
-        add_str(flat, "name", name);
+        aura_enc_add_str(flat, "name", name);
         json_object_array_add(tools, tool_spec(flat));
         json_object_put(flat);
     }
@@ -570,7 +557,7 @@ static json_object *choice_for(bctx_t *c, const char *mode, const char *named)
 
     if (named && (c->caps & F_TOOL_NAMED)) {
         tool = json_object_new_object();
-        add_str(tool, "name", named);
+        aura_enc_add_str(tool, "name", named);
         return wrap("tool", tool);
     }
     if ((named || !strcmp(mode, "any")) && (c->caps & F_TOOL_ANY))
@@ -593,7 +580,7 @@ static int enc_tools(bctx_t *c, json_object *out)
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(r->tools, i);
         const char *name = aura_json_string(flat, "name");
-        if ((allowed && !listed(allowed, name))
+        if ((allowed && !aura_enc_name_in(allowed, name))
             || (named && !(c->caps & F_TOOL_NAMED) && strcmp(name, named)))
             continue;
         json_object_array_add(tools, tool_spec(flat));
@@ -683,7 +670,7 @@ static int enc_thinking(bctx_t *c, json_object *out, const char *effort,
         return 0;
     *max_tokens = max;
     th = json_object_new_object();
-    add_str(th, "type", "enabled");
+    aura_enc_add_str(th, "type", "enabled");
     json_object_object_add(th, "budget_tokens", json_object_new_int64(budget));
     json_object_object_add(extra_fields(out), "thinking", th);
     return 1;
@@ -712,30 +699,15 @@ static int enc_reasoning_cfg(bctx_t *c, json_object *out, int forced,
         return enc_thinking(c, out, effort, forced, max_tokens);
     if (c->caps & F_NOVA_EFFORT) {
         rc = json_object_new_object();
-        add_str(rc, "type", "enabled");
-        add_str(rc, "maxReasoningEffort", three_levels(effort));
+        aura_enc_add_str(rc, "type", "enabled");
+        aura_enc_add_str(rc, "maxReasoningEffort", three_levels(effort));
         json_object_object_add(extra_fields(out), "reasoningConfig", rc);
     }
     else if (c->caps & F_OSS_EFFORT) {
-        add_str(extra_fields(out), "reasoning_effort", three_levels(effort));
+        aura_enc_add_str(extra_fields(out), "reasoning_effort",
+                         three_levels(effort));
     }
     return 0;
-}
-
-/* Numbers as the client wrote them (0.7 stays 0.7). */
-static void add_num(bctx_t *c, json_object *o, const char *key,
-                    const char *as, double v)
-{
-    json_object *orig = aura_json_get(c->req->body, key);
-
-    if (isnan(v))
-        return;
-    if (orig && (json_object_is_type(orig, json_type_double)
-                 || json_object_is_type(orig, json_type_int))
-        && json_object_get_double(orig) == v)
-        json_object_object_add(o, as, json_object_get(orig));
-    else
-        json_object_object_add(o, as, json_object_new_double(v));
 }
 
 /* With thinking on, Anthropic accepts no temperature change and top_p
@@ -750,9 +722,10 @@ static void enc_inference(bctx_t *c, json_object *out, long max_tokens,
         json_object_object_add(cfg, "maxTokens",
                                json_object_new_int64(max_tokens));
     if (!thinking)
-        add_num(c, cfg, "temperature", "temperature", c->req->temperature);
+        aura_enc_add_num(c->req, cfg, "temperature", NULL,
+                         c->req->temperature);
     if (!thinking || (!isnan(top_p) && top_p >= 0.95))
-        add_num(c, cfg, "top_p", "topP", top_p);
+        aura_enc_add_num(c->req, cfg, "top_p", "topP", top_p);
     if (json_object_object_length(cfg))
         json_object_object_add(out, "inferenceConfig", cfg);
     else
@@ -766,14 +739,10 @@ static aura_error_t *check_request(apr_pool_t *p, const aura_request_t *req)
 {
     const char *fmt = aura_json_string(aura_json_get(req->text, "format"),
                                        "type");
+    aura_error_t *e = aura_enc_refuse_previous(p, req, "this provider");
 
-    if (req->previous_response_id)
-        return aura_bad_request(p, "previous_response_not_found",
-                                "previous_response_id",
-                                "Previous response with id '%s' not found: "
-                                "this gateway does not store responses for "
-                                "this provider; send the whole conversation "
-                                "as input.", req->previous_response_id);
+    if (e)
+        return e;
     if (fmt && strcmp(fmt, "text"))
         return aura_bad_request(p, "unsupported_parameter", "text.format",
                                 "Unsupported parameter: 'text.format' of type "

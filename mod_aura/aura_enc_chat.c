@@ -9,38 +9,16 @@
  * reasoning items: Chat Completions has no way to send them back and the
  * conversation is still correct without them.
  */
-#include <math.h>
 #include <string.h>
 
-#include "aura_adapter.h"
+#include "aura_enc_common.h"
 
 typedef struct cctx {
     apr_pool_t *p;
     const aura_request_t *req;
     const aura_target_t *t;
-    json_object *messages;
-    json_object *pending;       /* assistant message collecting tool_calls */
+    aura_enc_msgs_t ms;
 } cctx_t;
-
-static void add_str(json_object *o, const char *key, const char *s)
-{
-    json_object_object_add(o, key, json_object_new_string(s));
-}
-
-static json_object *new_msg(const char *role)
-{
-    json_object *m = json_object_new_object();
-
-    add_str(m, "role", role);
-    return m;
-}
-
-static aura_error_t *unsupported(apr_pool_t *p, const char *param,
-                                 const char *what)
-{
-    return aura_bad_request(p, "unsupported_parameter", param,
-                            "Unsupported parameter: '%s'. %s", param, what);
-}
 
 /* ------------------------------------------------------------------ */
 /* content parts                                                      */
@@ -51,10 +29,10 @@ static json_object *image_part(json_object *src)
     json_object *url = json_object_new_object();
     const char *detail = aura_json_string(src, "detail");
 
-    add_str(part, "type", "image_url");
-    add_str(url, "url", aura_json_string(src, "image_url"));
+    aura_enc_add_str(part, "type", "image_url");
+    aura_enc_add_str(url, "url", aura_json_string(src, "image_url"));
     if (detail)
-        add_str(url, "detail", detail);
+        aura_enc_add_str(url, "detail", detail);
     json_object_object_add(part, "image_url", url);
     return part;
 }
@@ -68,11 +46,11 @@ static json_object *file_part(json_object *src)
     json_object *file = json_object_new_object();
     int i;
 
-    add_str(part, "type", "file");
+    aura_enc_add_str(part, "type", "file");
     for (i = 0; keys[i]; i++) {
         const char *v = aura_json_string(src, keys[i]);
         if (v)
-            add_str(file, keys[i], v);
+            aura_enc_add_str(file, keys[i], v);
     }
     json_object_object_add(part, "file", file);
     return part;
@@ -86,8 +64,8 @@ static aura_error_t *convert_part(cctx_t *c, json_object *src,
     *out = NULL;
     if (strcmp(type, "input_text") == 0) {
         *out = json_object_new_object();
-        add_str(*out, "type", "text");
-        add_str(*out, "text", aura_json_string(src, "text"));
+        aura_enc_add_str(*out, "type", "text");
+        aura_enc_add_str(*out, "text", aura_json_string(src, "text"));
     }
     else if (strcmp(type, "input_image") == 0) {
         if (!aura_json_string(src, "image_url"))
@@ -172,19 +150,6 @@ static aura_error_t *convert_content(cctx_t *c, json_object *parts,
 /* ------------------------------------------------------------------ */
 /* items                                                              */
 
-static void flush(cctx_t *c)
-{
-    if (c->pending)
-        json_object_array_add(c->messages, c->pending);
-    c->pending = NULL;
-}
-
-static void emit(cctx_t *c, json_object *m)
-{
-    flush(c);
-    json_object_array_add(c->messages, m);
-}
-
 static aura_error_t *enc_input_message(cctx_t *c, json_object *item,
                                        const char *role, const char *at)
 {
@@ -195,9 +160,9 @@ static aura_error_t *enc_input_message(cctx_t *c, json_object *item,
                         apr_pstrcat(c->p, at, ".content", NULL), &content);
     if (e)
         return e;
-    m = new_msg(role);
+    m = aura_enc_new_msg(role);
     json_object_object_add(m, "content", content);
-    emit(c, m);
+    aura_enc_emit(&c->ms, m);
     return NULL;
 }
 
@@ -208,14 +173,13 @@ static void enc_assistant(cctx_t *c, json_object *item)
     json_object *parts = aura_json_get(item, "content");
     const char *text = join_text(c->p, parts, "output_text", "text", 0);
     const char *refusal = join_text(c->p, parts, "refusal", "refusal", 0);
-    json_object *m = new_msg("assistant");
+    json_object *m = aura_enc_new_msg("assistant");
 
     json_object_object_add(m, "content",
                            text ? json_object_new_string(text) : NULL);
     if (refusal)
-        add_str(m, "refusal", refusal);
-    flush(c);
-    c->pending = m;
+        aura_enc_add_str(m, "refusal", refusal);
+    aura_enc_hold(&c->ms, m);
 }
 
 static aura_error_t *enc_message(cctx_t *c, json_object *item,
@@ -237,22 +201,13 @@ static void enc_function_call(cctx_t *c, json_object *item)
 {
     json_object *call = json_object_new_object();
     json_object *fn = json_object_new_object();
-    json_object *calls;
 
-    add_str(call, "id", aura_json_string(item, "call_id"));
-    add_str(call, "type", "function");
-    add_str(fn, "name", aura_json_string(item, "name"));
-    add_str(fn, "arguments", aura_json_string(item, "arguments"));
+    aura_enc_add_str(call, "id", aura_json_string(item, "call_id"));
+    aura_enc_add_str(call, "type", "function");
+    aura_enc_add_str(fn, "name", aura_json_string(item, "name"));
+    aura_enc_add_str(fn, "arguments", aura_json_string(item, "arguments"));
     json_object_object_add(call, "function", fn);
-    if (!c->pending) {
-        c->pending = new_msg("assistant");
-        json_object_object_add(c->pending, "content", NULL);
-    }
-    if (!json_object_object_get_ex(c->pending, "tool_calls", &calls)) {
-        calls = json_object_new_array();
-        json_object_object_add(c->pending, "tool_calls", calls);
-    }
-    json_object_array_add(calls, call);
+    aura_enc_add_call(&c->ms, call, NULL);
 }
 
 static aura_error_t *enc_function_output(cctx_t *c, json_object *item,
@@ -270,15 +225,16 @@ static aura_error_t *enc_function_output(cctx_t *c, json_object *item,
                                   &content))) {
         return e;
     }
-    m = new_msg("tool");
-    add_str(m, "tool_call_id", aura_json_string(item, "call_id"));
+    m = aura_enc_new_msg("tool");
+    aura_enc_add_str(m, "tool_call_id", aura_json_string(item, "call_id"));
     json_object_object_add(m, "content", content);
-    emit(c, m);
+    aura_enc_emit(&c->ms, m);
     return NULL;
 }
 
-static aura_error_t *enc_item(cctx_t *c, json_object *item, size_t i)
+static aura_error_t *enc_item(void *ctx, json_object *item, size_t i)
 {
+    cctx_t *c = ctx;
     const char *type = aura_json_string(item, "type");
     const char *at = apr_psprintf(c->p, "input[%" APR_SIZE_T_FMT "]", i);
 
@@ -292,39 +248,7 @@ static aura_error_t *enc_item(cctx_t *c, json_object *item, size_t i)
         return enc_function_output(c, item, at);
     if (strcmp(type, "reasoning") == 0)
         return NULL;    /* no input reasoning in Chat; does not end a turn */
-    if (strcmp(type, "item_reference") == 0)
-        return unsupported(c->p, at, "Item references need stored "
-                           "responses, which this gateway does not keep; "
-                           "send the item itself.");
-    return unsupported(c->p, at, "Compaction items cannot be sent to this "
-                       "provider.");
-}
-
-static aura_error_t *enc_messages(cctx_t *c, json_object *out)
-{
-    size_t i, n = json_object_array_length(c->req->input);
-    aura_error_t *e;
-
-    c->messages = json_object_new_array();
-    json_object_object_add(out, "messages", c->messages);
-    if (c->req->instructions) {
-        json_object *m = new_msg("system");
-        add_str(m, "content", c->req->instructions);
-        json_object_array_add(c->messages, m);
-    }
-    for (i = 0; i < n; i++) {
-        if ((e = enc_item(c, json_object_array_get_idx(c->req->input, i),
-                          i))) {
-            json_object_put(c->pending);
-            c->pending = NULL;
-            return e;
-        }
-    }
-    flush(c);
-    if (json_object_array_length(c->messages) == 0)
-        return aura_bad_request(c->p, "missing_required_parameter", "input",
-                                "Missing required parameter: 'input'.");
-    return NULL;
+    return aura_enc_refuse_item(c->p, type, at);
 }
 
 /* ------------------------------------------------------------------ */
@@ -339,7 +263,7 @@ static json_object *chat_tool(json_object *flat)
     json_object *fn = json_object_new_object();
     int i;
 
-    add_str(tool, "type", "function");
+    aura_enc_add_str(tool, "type", "function");
     for (i = 0; keys[i]; i++) {
         json_object *v = aura_json_get(flat, keys[i]);
         if (v)
@@ -354,21 +278,10 @@ static json_object *fn_choice(const char *name)
     json_object *o = json_object_new_object();
     json_object *fn = json_object_new_object();
 
-    add_str(o, "type", "function");
-    add_str(fn, "name", name);
+    aura_enc_add_str(o, "type", "function");
+    aura_enc_add_str(fn, "name", name);
     json_object_object_add(o, "function", fn);
     return o;
-}
-
-static int name_allowed(json_object *allowed, const char *name)
-{
-    size_t i, n = json_object_array_length(allowed);
-
-    for (i = 0; i < n; i++)
-        if (strcmp(aura_json_string(json_object_array_get_idx(allowed, i),
-                                    "name"), name) == 0)
-            return 1;
-    return 0;
 }
 
 static json_object *allowed_choice(json_object *allowed, const char *mode)
@@ -381,8 +294,8 @@ static json_object *allowed_choice(json_object *allowed, const char *mode)
     for (i = 0; i < n; i++)
         json_object_array_add(list, fn_choice(aura_json_string(
             json_object_array_get_idx(allowed, i), "name")));
-    add_str(o, "type", "allowed_tools");
-    add_str(inner, "mode", mode);
+    aura_enc_add_str(o, "type", "allowed_tools");
+    aura_enc_add_str(inner, "mode", mode);
     json_object_object_add(inner, "tools", list);
     json_object_object_add(o, "allowed_tools", inner);
     return o;
@@ -407,7 +320,8 @@ static void enc_tools(cctx_t *c, json_object *out)
     tools = json_object_new_array();
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(r->tools, i);
-        if (!allowed || name_allowed(allowed, aura_json_string(flat, "name")))
+        if (!allowed
+            || aura_enc_name_in(allowed, aura_json_string(flat, "name")))
             json_object_array_add(tools, chat_tool(flat));
     }
     json_object_object_add(out, "tools", tools);
@@ -419,7 +333,7 @@ static void enc_tools(cctx_t *c, json_object *out)
         json_object_object_add(out, "tool_choice",
                                fn_choice(aura_json_string(choice, "name")));
     else if (allowed)
-        add_str(out, "tool_choice", aura_json_string(choice, "mode"));
+        aura_enc_add_str(out, "tool_choice", aura_json_string(choice, "mode"));
     else
         json_object_object_add(out, "tool_choice", allowed_choice(
             aura_json_get(choice, "tools"), aura_json_string(choice, "mode")));
@@ -432,22 +346,6 @@ static void enc_tools(cctx_t *c, json_object *out)
 /* ------------------------------------------------------------------ */
 /* sampling and output controls                                       */
 
-/* Numbers are passed on as the client wrote them (json-c keeps the
- * token), so 0.7 does not become 0.69999999999999996. */
-static void add_num(cctx_t *c, json_object *o, const char *key, double v)
-{
-    json_object *orig = aura_json_get(c->req->body, key);
-
-    if (isnan(v))
-        return;
-    if (orig && (json_object_is_type(orig, json_type_double)
-                 || json_object_is_type(orig, json_type_int))
-        && json_object_get_double(orig) == v)
-        json_object_object_add(o, key, json_object_get(orig));
-    else
-        json_object_object_add(o, key, json_object_new_double(v));
-}
-
 static void enc_format(cctx_t *c, json_object *out)
 {
     json_object *format = aura_json_get(c->req->text, "format");
@@ -456,18 +354,19 @@ static void enc_format(cctx_t *c, json_object *out)
     json_object *rf, *js;
 
     if (verbosity && (c->t->flags & AURA_TF_OPENAI_EXTRAS))
-        add_str(out, "verbosity", verbosity);
+        aura_enc_add_str(out, "verbosity", verbosity);
     if (!type || strcmp(type, "text") == 0)
         return;
     rf = json_object_new_object();
-    add_str(rf, "type", type);
+    aura_enc_add_str(rf, "type", type);
     json_object_object_add(out, "response_format", rf);
     if (strcmp(type, "json_schema") != 0)
         return;
     js = json_object_new_object();
-    add_str(js, "name", aura_json_string(format, "name"));
+    aura_enc_add_str(js, "name", aura_json_string(format, "name"));
     if (aura_json_string(format, "description"))
-        add_str(js, "description", aura_json_string(format, "description"));
+        aura_enc_add_str(js, "description",
+                         aura_json_string(format, "description"));
     json_object_object_add(js, "schema",
                            json_object_get(aura_json_get(format, "schema")));
     if (aura_json_get(format, "strict"))
@@ -492,17 +391,18 @@ static void enc_sampling(cctx_t *c, json_object *out)
     const aura_request_t *r = c->req;
     const char *effort = aura_json_string(r->reasoning, "effort");
 
-    add_num(c, out, "temperature", r->temperature);
-    add_num(c, out, "top_p", r->top_p);
-    add_num(c, out, "presence_penalty", r->presence_penalty);
-    add_num(c, out, "frequency_penalty", r->frequency_penalty);
+    aura_enc_add_num(r, out, "temperature", NULL, r->temperature);
+    aura_enc_add_num(r, out, "top_p", NULL, r->top_p);
+    aura_enc_add_num(r, out, "presence_penalty", NULL, r->presence_penalty);
+    aura_enc_add_num(r, out, "frequency_penalty", NULL,
+                     r->frequency_penalty);
     if (r->max_output_tokens != AURA_UNSET)
         json_object_object_add(out,
             (c->t->flags & AURA_TF_MAX_COMPLETION_TOKENS)
                 ? "max_completion_tokens" : "max_tokens",
             json_object_new_int64(r->max_output_tokens));
     if (effort && (c->t->flags & AURA_TF_REASONING_EFFORT))
-        add_str(out, "reasoning_effort", effort);
+        aura_enc_add_str(out, "reasoning_effort", effort);
     if (wants_logprobs(r))
         json_object_object_add(out, "logprobs", json_object_new_boolean(1));
     if (r->top_logprobs != AURA_UNSET)
@@ -517,11 +417,11 @@ static void enc_extras(cctx_t *c, json_object *out)
     if (!(c->t->flags & AURA_TF_OPENAI_EXTRAS))
         return;
     if (r->safety_identifier)
-        add_str(out, "safety_identifier", r->safety_identifier);
+        aura_enc_add_str(out, "safety_identifier", r->safety_identifier);
     if (r->prompt_cache_key)
-        add_str(out, "prompt_cache_key", r->prompt_cache_key);
+        aura_enc_add_str(out, "prompt_cache_key", r->prompt_cache_key);
     if (r->service_tier)
-        add_str(out, "service_tier", r->service_tier);
+        aura_enc_add_str(out, "service_tier", r->service_tier);
     /* OpenAI refuses metadata unless the completion is stored. */
     if (r->store == 1) {
         json_object_object_add(out, "store", json_object_new_boolean(1));
@@ -548,24 +448,18 @@ aura_error_t *aura_chat_encode(apr_pool_t *p, const aura_request_t *req,
                                const aura_target_t *t, const char **body,
                                apr_size_t *len)
 {
-    cctx_t c = { p, req, t, NULL, NULL };
+    cctx_t c = { p, req, t, { NULL, NULL } };
     json_object *out;
     aura_error_t *e;
 
     *body = NULL;
     if (len)
         *len = 0;
-    if (req->previous_response_id)
-        return aura_bad_request(p, "previous_response_not_found",
-                                "previous_response_id",
-                                "Previous response with id '%s' not found: "
-                                "this gateway does not store responses for "
-                                "this provider; send the whole "
-                                "conversation as input.",
-                                req->previous_response_id);
+    if ((e = aura_enc_refuse_previous(p, req, "this provider")))
+        return e;
     out = aura_json_pool(p, json_object_new_object());
-    add_str(out, "model", t->upstream_model);
-    if ((e = enc_messages(&c, out)))
+    aura_enc_add_str(out, "model", t->upstream_model);
+    if ((e = aura_enc_messages(p, req, &c.ms, out, enc_item, &c)))
         return e;
     enc_tools(&c, out);
     enc_format(&c, out);

@@ -11,12 +11,11 @@
  * follows the item (or, at the end of a turn, the part before it), which
  * is where the decoder found it.
  */
-#include <math.h>
 #include <string.h>
 
 #include <apr_lib.h>
 
-#include "aura_adapter.h"
+#include "aura_enc_common.h"
 
 /* Call ids the decoder makes up when Gemini sends none: never sent back
  * as `id` (Gemini never saw them). Anything else is sent as the `id` of
@@ -38,15 +37,10 @@ typedef struct gctx {
     const char *sig;            /* pending thoughtSignature */
 } gctx_t;
 
-static void add_str(json_object *o, const char *key, const char *s)
-{
-    json_object_object_add(o, key, json_object_new_string(s));
-}
-
 static json_object *text_part(const char *s)
 {
     json_object *part = json_object_new_object();
-    add_str(part, "text", s ? s : "");
+    aura_enc_add_str(part, "text", s ? s : "");
     return part;
 }
 
@@ -116,15 +110,16 @@ static aura_error_t *media_part(gctx_t *c, const char *url, const char *at,
             return bad_value(c->p, at, "a data: URL must be "
                              "data:<mime type>;base64,<data>.");
         }
-        add_str(blob, "mimeType", apr_pstrmemdup(c->p, url + 5,
-                                                 (apr_size_t)(semi - url - 5)));
-        add_str(blob, "data", comma + 1);
+        aura_enc_add_str(blob, "mimeType",
+                         apr_pstrmemdup(c->p, url + 5,
+                                        (apr_size_t)(semi - url - 5)));
+        aura_enc_add_str(blob, "data", comma + 1);
         json_object_object_add(part, "inlineData", blob);
     }
     else if (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7)) {
         if ((mime = guess_mime(url)))
-            add_str(blob, "mimeType", mime);
-        add_str(blob, "fileUri", url);
+            aura_enc_add_str(blob, "mimeType", mime);
+        aura_enc_add_str(blob, "fileUri", url);
         json_object_object_add(part, "fileData", blob);
     }
     else {
@@ -172,7 +167,7 @@ static aura_error_t *convert_part(gctx_t *c, json_object *src, const char *at,
 static void sign(json_object *part, const char *sig)
 {
     if (!json_object_object_get_ex(part, "thoughtSignature", NULL))
-        add_str(part, "thoughtSignature", sig);
+        aura_enc_add_str(part, "thoughtSignature", sig);
 }
 
 /* Leaving a model turn: a signature still pending belongs to the turn's
@@ -194,7 +189,7 @@ static void push(gctx_t *c, int model, json_object *part)
     if (!c->turn || c->model_turn != model) {
         json_object *content = json_object_new_object();
         leave_turn(c);
-        add_str(content, "role", model ? "model" : "user");
+        aura_enc_add_str(content, "role", model ? "model" : "user");
         c->turn = json_object_new_array();
         json_object_object_add(content, "parts", c->turn);
         json_object_array_add(c->contents, content);
@@ -261,10 +256,10 @@ static aura_error_t *enc_call(gctx_t *c, json_object *item, const char *at)
                          "object.");
     }
     fc = json_object_new_object();
-    add_str(fc, "name", aura_json_string(item, "name"));
+    aura_enc_add_str(fc, "name", aura_json_string(item, "name"));
     json_object_object_add(fc, "args", obj);
     if (id && *id && strncmp(id, GEM_SYNTH_ID, strlen(GEM_SYNTH_ID)))
-        add_str(fc, "id", id);
+        aura_enc_add_str(fc, "id", id);
     part = json_object_new_object();
     json_object_object_add(part, "functionCall", fc);
     push(c, 1, part);
@@ -311,7 +306,7 @@ static json_object *response_obj(gctx_t *c, json_object *output)
         }
     }
     r = json_object_new_object();
-    add_str(r, "output", s ? s : "");
+    aura_enc_add_str(r, "output", s ? s : "");
     return r;
 }
 
@@ -354,8 +349,8 @@ static aura_error_t *enc_output(gctx_t *c, json_object *item, size_t i,
                                 "the call to name the function.", id);
     fr = json_object_new_object();
     if (*id && strncmp(id, GEM_SYNTH_ID, strlen(GEM_SYNTH_ID)))
-        add_str(fr, "id", id);
-    add_str(fr, "name", name);
+        aura_enc_add_str(fr, "id", id);
+    aura_enc_add_str(fr, "name", name);
     json_object_object_add(fr, "response", response_obj(c, output));
     part = json_object_new_object();
     json_object_object_add(part, "functionResponse", fr);
@@ -389,10 +384,9 @@ static aura_error_t *enc_item(gctx_t *c, json_object *item, size_t i)
         enc_reasoning(c, item);
         return NULL;
     }
-    return aura_bad_request(c->p, "unsupported_parameter", at,
-                            "Unsupported parameter: '%s'. Item references "
-                            "and compaction items cannot be sent to Gemini; "
-                            "send the items themselves.", at);
+    return aura_enc_unsupported(c->p, at, "Item references and compaction "
+                                "items cannot be sent to Gemini; send the "
+                                "items themselves.");
 }
 
 static aura_error_t *enc_contents(gctx_t *c, json_object *out)
@@ -437,26 +431,15 @@ static json_object *json_schema(json_object *schema)
     return o;
 }
 
-static int name_in(json_object *list, const char *name)
-{
-    size_t i, n = list ? json_object_array_length(list) : 0;
-
-    for (i = 0; i < n; i++)
-        if (!strcmp(aura_json_string(json_object_array_get_idx(list, i),
-                                     "name"), name))
-            return 1;
-    return 0;
-}
-
 static json_object *declaration(json_object *flat)
 {
     json_object *d = json_object_new_object();
     json_object *params = aura_json_get(flat, "parameters");
     const char *desc = aura_json_string(flat, "description");
 
-    add_str(d, "name", aura_json_string(flat, "name"));
+    aura_enc_add_str(d, "name", aura_json_string(flat, "name"));
     if (desc)
-        add_str(d, "description", desc);
+        aura_enc_add_str(d, "description", desc);
     if (json_object_is_type(params, json_type_object))
         json_object_object_add(d, "parametersJsonSchema", json_schema(params));
     return d;
@@ -490,7 +473,7 @@ static void enc_tool_config(gctx_t *c, json_object *out, json_object *names)
     }
     cfg = json_object_new_object();
     fcc = json_object_new_object();
-    add_str(fcc, "mode", mode);
+    aura_enc_add_str(fcc, "mode", mode);
     if (!strcmp(mode, "ANY") && json_object_array_length(names))
         json_object_object_add(fcc, "allowedFunctionNames",
                                json_object_get(names));
@@ -514,7 +497,7 @@ static void enc_tools(gctx_t *c, json_object *out)
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(c->req->tools, i);
         const char *name = aura_json_string(flat, "name");
-        if (allowed && !name_in(allowed, name))
+        if (allowed && !aura_enc_name_in(allowed, name))
             continue;
         json_object_array_add(decls, declaration(flat));
         if (allowed)
@@ -531,22 +514,6 @@ static void enc_tools(gctx_t *c, json_object *out)
 /* ------------------------------------------------------------------ */
 /* generationConfig                                                   */
 
-/* Numbers as the client wrote them (json-c keeps the token). */
-static void add_num(gctx_t *c, json_object *o, const char *key,
-                    const char *as, double v)
-{
-    json_object *orig = aura_json_get(c->req->body, key);
-
-    if (isnan(v))
-        return;
-    if (orig && (json_object_is_type(orig, json_type_double)
-                 || json_object_is_type(orig, json_type_int))
-        && json_object_get_double(orig) == v)
-        json_object_object_add(o, as, json_object_get(orig));
-    else
-        json_object_object_add(o, as, json_object_new_double(v));
-}
-
 static void enc_format(gctx_t *c, json_object *gc)
 {
     json_object *format = aura_json_get(c->req->text, "format");
@@ -555,7 +522,7 @@ static void enc_format(gctx_t *c, json_object *gc)
 
     if (!type || !strcmp(type, "text"))
         return;
-    add_str(gc, "responseMimeType", "application/json");
+    aura_enc_add_str(gc, "responseMimeType", "application/json");
     if (!strcmp(type, "json_schema")
         && json_object_is_type(schema, json_type_object))
         json_object_object_add(gc, "responseJsonSchema", json_schema(schema));
@@ -600,7 +567,7 @@ static void enc_thinking(gctx_t *c, json_object *gc)
                               || !strcmp(effort, "high")
                               || !strcmp(effort, "xhigh"));
         if (effort)
-            add_str(tc, "thinkingLevel", high ? "high" : "low");
+            aura_enc_add_str(tc, "thinkingLevel", high ? "high" : "low");
     }
     else {
         json_object_object_add(tc, "thinkingBudget",
@@ -619,11 +586,12 @@ static void enc_generation(gctx_t *c, json_object *out)
     if (r->max_output_tokens != AURA_UNSET)
         json_object_object_add(gc, "maxOutputTokens",
                                json_object_new_int64(r->max_output_tokens));
-    add_num(c, gc, "temperature", "temperature", r->temperature);
-    add_num(c, gc, "top_p", "topP", r->top_p);
-    add_num(c, gc, "presence_penalty", "presencePenalty", r->presence_penalty);
-    add_num(c, gc, "frequency_penalty", "frequencyPenalty",
-            r->frequency_penalty);
+    aura_enc_add_num(r, gc, "temperature", NULL, r->temperature);
+    aura_enc_add_num(r, gc, "top_p", "topP", r->top_p);
+    aura_enc_add_num(r, gc, "presence_penalty", "presencePenalty",
+                     r->presence_penalty);
+    aura_enc_add_num(r, gc, "frequency_penalty", "frequencyPenalty",
+                     r->frequency_penalty);
     enc_format(c, gc);
     enc_thinking(c, gc);
     if (json_object_object_length(gc))
@@ -643,13 +611,8 @@ static aura_error_t *gemini_encode(apr_pool_t *p, const aura_request_t *req,
     *body = NULL;
     if (len)
         *len = 0;
-    if (req->previous_response_id)
-        return aura_bad_request(p, "previous_response_not_found",
-                                "previous_response_id",
-                                "Previous response with id '%s' not found: "
-                                "this gateway does not store responses for "
-                                "Gemini; send the whole conversation as "
-                                "input.", req->previous_response_id);
+    if ((e = aura_enc_refuse_previous(p, req, "Gemini")))
+        return e;
     out = aura_json_pool(p, json_object_new_object());
     if ((e = enc_contents(&c, out))) {
         json_object_put(c.system);

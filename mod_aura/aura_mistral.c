@@ -24,6 +24,7 @@
 #include <openssl/sha.h>
 
 #include "aura_decoder.h"
+#include "aura_enc_common.h"
 
 /* ==================================================================== */
 /* encoder                                                              */
@@ -60,20 +61,6 @@ static const char *mistral_call_id(apr_pool_t *p, const char *id)
         out[i] = b62[v % 62];
     out[9] = '\0';
     return out;
-}
-
-static const char *call_name(const aura_request_t *req, const char *call_id)
-{
-    size_t i, n = json_object_array_length(req->input);
-
-    for (i = 0; call_id && i < n; i++) {
-        json_object *it = json_object_array_get_idx(req->input, i);
-        const char *id = aura_json_string(it, "call_id");
-        if (!strcmp(aura_json_string(it, "type"), "function_call")
-            && id && !strcmp(id, call_id))
-            return aura_json_string(it, "name");
-    }
-    return NULL;
 }
 
 static void set_str(json_object *o, const char *key, const char *s)
@@ -131,7 +118,7 @@ static void fix_tool(apr_pool_t *p, const aura_request_t *req,
                      json_object *m)
 {
     const char *id = aura_json_string(m, "tool_call_id");
-    const char *name = call_name(req, id);
+    const char *name = aura_enc_call_name(req, id);
 
     set_str(m, "tool_call_id", mistral_call_id(p, id));
     if (name)

@@ -14,12 +14,12 @@
  * is a line {"error":"text"} (the HTTP status stays 200). Ollama gives
  * tool calls no ids: the decoder derives one per call from the chunk.
  */
-#include <math.h>
 #include <string.h>
 
 #include <openssl/sha.h>
 
 #include "aura_decoder.h"
+#include "aura_enc_common.h"
 
 /* ==================================================================== */
 /* encoder                                                              */
@@ -27,28 +27,8 @@
 typedef struct octx {
     apr_pool_t *p;
     const aura_request_t *req;
-    json_object *messages;
-    json_object *pending;       /* assistant message collecting tool_calls */
+    aura_enc_msgs_t ms;
 } octx_t;
-
-static void add_str(json_object *o, const char *key, const char *s)
-{
-    json_object_object_add(o, key, json_object_new_string(s));
-}
-
-static json_object *new_msg(const char *role)
-{
-    json_object *m = json_object_new_object();
-    add_str(m, "role", role);
-    return m;
-}
-
-static aura_error_t *unsupported(apr_pool_t *p, const char *param,
-                                 const char *what)
-{
-    return aura_bad_request(p, "unsupported_parameter", param,
-                            "Unsupported parameter: '%s'. %s", param, what);
-}
 
 /* A data: URL's base64 payload, which is what Ollama's `images` takes.
  * Ollama cannot fetch URLs: anything else is the client's error. */
@@ -105,20 +85,13 @@ static aura_error_t *put_content(octx_t *c, json_object *m,
             json_object_array_add(images, json_object_new_string(b64));
         }
         else
-            return unsupported(c->p, pat, "Ollama takes text and images "
-                               "only, not files.");
+            return aura_enc_unsupported(c->p, pat, "Ollama takes text and "
+                                        "images only, not files.");
     }
-    add_str(m, "content", apr_array_pstrcat(c->p, text, '\n'));
+    aura_enc_add_str(m, "content", apr_array_pstrcat(c->p, text, '\n'));
     if (images)
         json_object_object_add(m, "images", images);
     return NULL;
-}
-
-static void flush(octx_t *c)
-{
-    if (c->pending)
-        json_object_array_add(c->messages, c->pending);
-    c->pending = NULL;
 }
 
 static aura_error_t *enc_message(octx_t *c, json_object *item,
@@ -131,7 +104,7 @@ static aura_error_t *enc_message(octx_t *c, json_object *item,
 
     if (!strcmp(role, "developer"))
         role = "system";
-    m = new_msg(role);
+    m = aura_enc_new_msg(role);
     e = put_content(c, m, aura_json_get(item, "content"),
                     assistant ? "output_text" : "input_text",
                     apr_pstrcat(c->p, at, ".content", NULL));
@@ -139,11 +112,10 @@ static aura_error_t *enc_message(octx_t *c, json_object *item,
         json_object_put(m);
         return e;
     }
-    flush(c);
     if (assistant)      /* function calls that follow belong to it */
-        c->pending = m;
+        aura_enc_hold(&c->ms, m);
     else
-        json_object_array_add(c->messages, m);
+        aura_enc_emit(&c->ms, m);
     return NULL;
 }
 
@@ -152,7 +124,7 @@ static aura_error_t *enc_function_call(octx_t *c, json_object *item,
                                        const char *at)
 {
     const char *args = aura_json_string(item, "arguments");
-    json_object *obj = NULL, *call, *fn, *calls;
+    json_object *obj = NULL, *call, *fn;
     json_tokener *tok;
 
     if (args && *args) {
@@ -177,62 +149,41 @@ static aura_error_t *enc_function_call(octx_t *c, json_object *item,
     }
     call = json_object_new_object();
     fn = json_object_new_object();
-    add_str(fn, "name", aura_json_string(item, "name"));
+    aura_enc_add_str(fn, "name", aura_json_string(item, "name"));
     json_object_object_add(fn, "arguments",
                            obj ? obj : json_object_new_object());
     json_object_object_add(call, "function", fn);
-    if (!c->pending) {
-        c->pending = new_msg("assistant");
-        add_str(c->pending, "content", "");
-    }
-    if (!json_object_object_get_ex(c->pending, "tool_calls", &calls)) {
-        calls = json_object_new_array();
-        json_object_object_add(c->pending, "tool_calls", calls);
-    }
-    json_object_array_add(calls, call);
+    aura_enc_add_call(&c->ms, call, "");
     return NULL;
 }
 
-/* The name of the function whose call `call_id` answers: Ollama matches a
- * tool result to its call by tool_name, having no call ids. */
-static const char *call_name(const aura_request_t *req, const char *call_id)
-{
-    size_t i, n = json_object_array_length(req->input);
-
-    for (i = 0; call_id && i < n; i++) {
-        json_object *it = json_object_array_get_idx(req->input, i);
-        const char *id = aura_json_string(it, "call_id");
-        if (!strcmp(aura_json_string(it, "type"), "function_call")
-            && id && !strcmp(id, call_id))
-            return aura_json_string(it, "name");
-    }
-    return NULL;
-}
-
+/* Ollama matches a tool result to its call by tool_name, having no call
+ * ids. */
 static aura_error_t *enc_function_output(octx_t *c, json_object *item,
                                          const char *at)
 {
     json_object *output = aura_json_get(item, "output");
-    const char *name = call_name(c->req, aura_json_string(item, "call_id"));
-    json_object *m = new_msg("tool");
+    const char *name = aura_enc_call_name(c->req,
+                                          aura_json_string(item, "call_id"));
+    json_object *m = aura_enc_new_msg("tool");
     aura_error_t *e;
 
     if (json_object_is_type(output, json_type_string))
-        add_str(m, "content", json_object_get_string(output));
+        aura_enc_add_str(m, "content", json_object_get_string(output));
     else if ((e = put_content(c, m, output, "input_text",
                               apr_pstrcat(c->p, at, ".output", NULL)))) {
         json_object_put(m);
         return e;
     }
     if (name)
-        add_str(m, "tool_name", name);
-    flush(c);
-    json_object_array_add(c->messages, m);
+        aura_enc_add_str(m, "tool_name", name);
+    aura_enc_emit(&c->ms, m);
     return NULL;
 }
 
-static aura_error_t *enc_item(octx_t *c, json_object *item, size_t i)
+static aura_error_t *enc_item(void *ctx, json_object *item, size_t i)
 {
+    octx_t *c = ctx;
     const char *type = aura_json_string(item, "type");
     const char *at = apr_psprintf(c->p, "input[%" APR_SIZE_T_FMT "]", i);
 
@@ -244,36 +195,9 @@ static aura_error_t *enc_item(octx_t *c, json_object *item, size_t i)
         return enc_function_output(c, item, at);
     if (!strcmp(type, "reasoning"))
         return NULL;    /* no opaque state to resend; the answer stands */
-    return unsupported(c->p, at, "Item references and compaction items "
-                       "cannot be sent to Ollama; send the items "
-                       "themselves.");
-}
-
-static aura_error_t *enc_messages(octx_t *c, json_object *out)
-{
-    size_t i, n = json_object_array_length(c->req->input);
-    aura_error_t *e;
-
-    c->messages = json_object_new_array();
-    json_object_object_add(out, "messages", c->messages);
-    if (c->req->instructions) {
-        json_object *m = new_msg("system");
-        add_str(m, "content", c->req->instructions);
-        json_object_array_add(c->messages, m);
-    }
-    for (i = 0; i < n; i++) {
-        e = enc_item(c, json_object_array_get_idx(c->req->input, i), i);
-        if (e) {
-            json_object_put(c->pending);
-            c->pending = NULL;
-            return e;
-        }
-    }
-    flush(c);
-    if (json_object_array_length(c->messages) == 0)
-        return aura_bad_request(c->p, "missing_required_parameter", "input",
-                                "Missing required parameter: 'input'.");
-    return NULL;
+    return aura_enc_unsupported(c->p, at, "Item references and compaction "
+                                "items cannot be sent to Ollama; send the "
+                                "items themselves.");
 }
 
 static json_object *ollama_tool(json_object *flat)
@@ -282,8 +206,8 @@ static json_object *ollama_tool(json_object *flat)
     json_object *fn = json_object_new_object();
     json_object *v;
 
-    add_str(tool, "type", "function");
-    add_str(fn, "name", aura_json_string(flat, "name"));
+    aura_enc_add_str(tool, "type", "function");
+    aura_enc_add_str(fn, "name", aura_json_string(flat, "name"));
     if ((v = aura_json_get(flat, "description")))
         json_object_object_add(fn, "description", json_object_get(v));
     v = aura_json_get(flat, "parameters");
@@ -292,17 +216,6 @@ static json_object *ollama_tool(json_object *flat)
                                                 "\"properties\":{}}"));
     json_object_object_add(tool, "function", fn);
     return tool;
-}
-
-static int name_in(json_object *allowed, const char *name)
-{
-    size_t i, n = allowed ? json_object_array_length(allowed) : 0;
-
-    for (i = 0; i < n; i++)
-        if (!strcmp(aura_json_string(json_object_array_get_idx(allowed, i),
-                                     "name"), name))
-            return 1;
-    return 0;
 }
 
 /* Ollama has no tool_choice: "none" sends no tools, allowed_tools sends
@@ -324,33 +237,17 @@ static aura_error_t *enc_tools(octx_t *c, json_object *out)
     }
     if ((mode && !strcmp(mode, "required"))
         || (type && !strcmp(type, "function")))
-        return unsupported(c->p, "tool_choice", "Ollama cannot be made to "
-                           "call a tool; use \"auto\".");
+        return aura_enc_unsupported(c->p, "tool_choice", "Ollama cannot be "
+                                    "made to call a tool; use \"auto\".");
     tools = json_object_new_array();
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(c->req->tools, i);
-        if (!allowed || name_in(allowed, aura_json_string(flat, "name")))
+        if (!allowed
+            || aura_enc_name_in(allowed, aura_json_string(flat, "name")))
             json_object_array_add(tools, ollama_tool(flat));
     }
     json_object_object_add(out, "tools", tools);
     return NULL;
-}
-
-/* Numbers are passed on as the client wrote them (json-c keeps the
- * token), so 0.7 does not become 0.69999999999999996. */
-static void add_num(octx_t *c, json_object *o, const char *as,
-                    const char *key, double v)
-{
-    json_object *orig = aura_json_get(c->req->body, key);
-
-    if (isnan(v))
-        return;
-    if (orig && (json_object_is_type(orig, json_type_double)
-                 || json_object_is_type(orig, json_type_int))
-        && json_object_get_double(orig) == v)
-        json_object_object_add(o, as, json_object_get(orig));
-    else
-        json_object_object_add(o, as, json_object_new_double(v));
 }
 
 static void enc_options(octx_t *c, json_object *out)
@@ -361,12 +258,11 @@ static void enc_options(octx_t *c, json_object *out)
     if (r->max_output_tokens != AURA_UNSET)
         json_object_object_add(opts, "num_predict",
                                json_object_new_int64(r->max_output_tokens));
-    add_num(c, opts, "temperature", "temperature", r->temperature);
-    add_num(c, opts, "top_p", "top_p", r->top_p);
-    add_num(c, opts, "presence_penalty", "presence_penalty",
-            r->presence_penalty);
-    add_num(c, opts, "frequency_penalty", "frequency_penalty",
-            r->frequency_penalty);
+    aura_enc_add_num(r, opts, "temperature", NULL, r->temperature);
+    aura_enc_add_num(r, opts, "top_p", NULL, r->top_p);
+    aura_enc_add_num(r, opts, "presence_penalty", NULL, r->presence_penalty);
+    aura_enc_add_num(r, opts, "frequency_penalty", NULL,
+                     r->frequency_penalty);
     if (json_object_object_length(opts))
         json_object_object_add(out, "options", opts);
     else
@@ -382,7 +278,7 @@ static void enc_format(octx_t *c, json_object *out)
         json_object_object_add(out, "format", json_object_get(
                                    aura_json_get(format, "schema")));
     else if (type && !strcmp(type, "json_object"))
-        add_str(out, "format", "json");
+        aura_enc_add_str(out, "format", "json");
 }
 
 /* think takes a bool, or a level ("low", "medium", "high": gpt-oss; any
@@ -398,9 +294,9 @@ static void enc_think(octx_t *c, json_object *out)
     if (!strcmp(effort, "none"))
         json_object_object_add(out, "think", json_object_new_boolean(0));
     else if (!strcmp(effort, "minimal") || !strcmp(effort, "low"))
-        add_str(out, "think", "low");
+        aura_enc_add_str(out, "think", "low");
     else if (!strcmp(effort, "high") || !strcmp(effort, "xhigh"))
-        add_str(out, "think", "high");
+        aura_enc_add_str(out, "think", "high");
     else
         json_object_object_add(out, "think", json_object_new_boolean(1));
 }
@@ -409,27 +305,23 @@ static aura_error_t *ollama_encode(apr_pool_t *p, const aura_request_t *req,
                                    const aura_target_t *t, const char **body,
                                    apr_size_t *len)
 {
-    octx_t c = { p, req, NULL, NULL };
+    octx_t c = { p, req, { NULL, NULL } };
     json_object *out;
     aura_error_t *e;
 
     *body = NULL;
     if (len)
         *len = 0;
-    if (req->previous_response_id)
-        return aura_bad_request(p, "previous_response_not_found",
-                                "previous_response_id",
-                                "Previous response with id '%s' not found: "
-                                "this gateway does not store responses for "
-                                "this provider; send the whole "
-                                "conversation as input.",
-                                req->previous_response_id);
+    if ((e = aura_enc_refuse_previous(p, req, "this provider")))
+        return e;
     if (req->top_logprobs != AURA_UNSET)
-        return unsupported(p, "top_logprobs", "Ollama's native API does not "
-                           "return log probabilities through this gateway.");
+        return aura_enc_unsupported(p, "top_logprobs", "Ollama's native API "
+                                    "does not return log probabilities "
+                                    "through this gateway.");
     out = aura_json_pool(p, json_object_new_object());
-    add_str(out, "model", t->upstream_model);
-    if ((e = enc_messages(&c, out)) || (e = enc_tools(&c, out)))
+    aura_enc_add_str(out, "model", t->upstream_model);
+    if ((e = aura_enc_messages(p, req, &c.ms, out, enc_item, &c))
+        || (e = enc_tools(&c, out)))
         return e;
     enc_format(&c, out);
     enc_options(&c, out);

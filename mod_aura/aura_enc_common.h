@@ -1,0 +1,80 @@
+/*
+ * aura_enc_common.h - helpers shared by the provider request encoders
+ * (aura_enc_chat.c, aura_anthropic.c, aura_gemini.c, aura_bedrock.c,
+ * aura_ollama.c, aura_mistral.c): small JSON builders, the 400 answers
+ * every encoder gives alike, and the Chat-style message list that the
+ * Chat Completions and Ollama encoders both build.
+ */
+#ifndef AURA_ENC_COMMON_H
+#define AURA_ENC_COMMON_H
+
+#include "aura_adapter.h"
+
+/* o[key] = the string s. */
+void aura_enc_add_str(json_object *o, const char *key, const char *s);
+
+/* A new {"role": role} message. */
+json_object *aura_enc_new_msg(const char *role);
+
+/* 400 unsupported_parameter for `param`; `what` says why. */
+aura_error_t *aura_enc_unsupported(apr_pool_t *p, const char *param,
+                                   const char *what);
+
+/* 400 previous_response_not_found when the request names a previous
+ * response (no stored responses for the provider, `whose` in the
+ * message); NULL otherwise. */
+aura_error_t *aura_enc_refuse_previous(apr_pool_t *p,
+                                       const aura_request_t *req,
+                                       const char *whose);
+
+/* 400 for an input item the Chat Completions-like wires cannot take: an
+ * item_reference, or (any other `type`) a compaction item. */
+aura_error_t *aura_enc_refuse_item(apr_pool_t *p, const char *type,
+                                   const char *at);
+
+/* o[as] = the typed value v, unless NaN (not given). `as` NULL: key. */
+void aura_enc_add_num(const aura_request_t *req, json_object *o,
+                      const char *key, const char *as, double v);
+
+/* Whether the array of {"name": ...} objects `list` (may be NULL) holds
+ * `name`. */
+int aura_enc_name_in(json_object *list, const char *name);
+
+/* The name of the function_call in the input that `call_id` answers, or
+ * NULL. */
+const char *aura_enc_call_name(const aura_request_t *req,
+                               const char *call_id);
+
+/* ------------------------------------------------------------------ */
+/* Chat-style message lists (Chat Completions, Ollama)                */
+
+typedef struct aura_enc_msgs {
+    json_object *messages;
+    json_object *pending;       /* assistant message collecting tool_calls */
+} aura_enc_msgs_t;
+
+/* Encodes input item i; ctx is the encoder's own state. */
+typedef aura_error_t *(*aura_enc_item_fn)(void *ctx, json_object *item,
+                                          size_t i);
+
+/* Sends the pending assistant message, if any. */
+void aura_enc_flush(aura_enc_msgs_t *ms);
+
+/* Appends message m, after the pending one. */
+void aura_enc_emit(aura_enc_msgs_t *ms, json_object *m);
+
+/* Makes assistant message m the pending one. */
+void aura_enc_hold(aura_enc_msgs_t *ms, json_object *m);
+
+/* Appends `call` to the tool_calls of the pending assistant message; with
+ * none pending, opens one whose content is `text`, or null when NULL. */
+void aura_enc_add_call(aura_enc_msgs_t *ms, json_object *call,
+                       const char *text);
+
+/* out.messages: the instructions as a system message, then each input
+ * item through `item`. 400 when nothing is left to send. */
+aura_error_t *aura_enc_messages(apr_pool_t *p, const aura_request_t *req,
+                                aura_enc_msgs_t *ms, json_object *out,
+                                aura_enc_item_fn item, void *ctx);
+
+#endif
