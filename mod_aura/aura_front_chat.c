@@ -1083,8 +1083,6 @@ static aura_error_t *chat_parse(apr_pool_t *p, const char *body,
                                 aura_request_t **out)
 {
     cctx_t c;
-    const char *text;
-    apr_size_t n;
     aura_error_t *e;
     (void)headers;
 
@@ -1102,8 +1100,7 @@ static aura_error_t *chat_parse(apr_pool_t *p, const char *body,
     c.legacy = apr_hash_make(p);
     if ((e = convert(&c)))
         return e;
-    text = aura_json_str(p, c.out, &n);
-    if ((e = aura_request_parse(p, text, n, out)))
+    if ((e = aura_request_parse_object(p, c.out, out)))
         return map_error(&c, e);
     if (c.max_key)
         (*out)->max_output_tokens = c.max_tokens;

@@ -808,17 +808,14 @@ static aura_request_t *request_new(apr_pool_t *p, json_object *root)
     return r;
 }
 
-aura_error_t *aura_request_parse(apr_pool_t *p, const char *body,
-                                 apr_size_t len, aura_request_t **out)
+aura_error_t *aura_request_parse_object(apr_pool_t *p, json_object *root,
+                                        aura_request_t **out)
 {
     pctx_t c;
-    json_object *root;
     const field_t *f;
     aura_error_t *e;
 
     *out = NULL;
-    if ((e = parse_json(p, body, len, &root)))
-        return e;
     if (!json_object_is_type(root, json_type_object))
         return aura_bad_request(p, "invalid_type", NULL,
                                 "Invalid type for the request body: "
@@ -843,4 +840,16 @@ aura_error_t *aura_request_parse(apr_pool_t *p, const char *body,
                                 "responses; use stream:true instead.");
     *out = c.req;
     return NULL;
+}
+
+aura_error_t *aura_request_parse(apr_pool_t *p, const char *body,
+                                 apr_size_t len, aura_request_t **out)
+{
+    json_object *root;
+    aura_error_t *e;
+
+    *out = NULL;
+    if ((e = parse_json(p, body, len, &root)))
+        return e;
+    return aura_request_parse_object(p, root, out);
 }

@@ -69,4 +69,9 @@ typedef struct aura_request {
 aura_error_t *aura_request_parse(apr_pool_t *p, const char *body,
                                  apr_size_t len, aura_request_t **out);
 
+/* The same, for a body another front door built as JSON (it must be bound
+ * to `p`, see aura_json_pool; it becomes req->body): no text round trip. */
+aura_error_t *aura_request_parse_object(apr_pool_t *p, json_object *root,
+                                        aura_request_t **out);
+
 #endif /* AURA_REQUEST_H */
