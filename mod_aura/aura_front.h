@@ -54,7 +54,7 @@ typedef struct aura_front {
 long aura_estimate_tokens(apr_pool_t *p, const aura_request_t *req);
 
 extern const aura_front_t aura_front_responses;   /* aura_front.c */
-extern const aura_front_t aura_front_chat;        /* aura_front_chat.c */
+extern const aura_front_t aura_front_chat;    /* aura_front_chat_out.c */
 extern const aura_front_t aura_front_messages;    /* aura_front_messages.c */
 /* count_tokens: the Messages body without max_tokens */
 extern const aura_front_t aura_front_messages_count;

@@ -1,9 +1,11 @@
 /*
  * aura_front_messages_parse.c - the Anthropic Messages front door, in:
  * a Messages body (or a count_tokens body) into the one request model
- * (Open Responses items). The encoders and the front door itself are in
- * aura_front_messages.c. Each field's mapping, and why, is at its
- * parser.
+ * (Open Responses items): the top-level fields, tools, and the entry
+ * point, with the error makers and typed getters. Content blocks,
+ * messages and system are in aura_front_messages_blocks.c; the encoders
+ * and the front door itself in aura_front_messages.c. Each field's
+ * mapping, and why, is at its parser.
  *
  * Errors name the field the way Anthropic does ("messages.1.content.0.
  * source: Field required."): the path leads the message and is the
@@ -18,12 +20,9 @@
 #include <apr_hash.h>
 #include <apr_lib.h>
 
-#include "aura_front.h"
+#include "aura_front_messages_int.h"
 #include "aura_sigv4.h"         /* aura_sha256_hex */
 
-#define MARK_SIG      "aura:anthropic:"
-#define MARK_REDACTED "aura:anthropic-redacted:"
-#define MARK_RS       "aura:rs:"
 #define MODEL_MAX     256
 /* Open Responses' smallest max_output_tokens (and OpenAI's). */
 #define MIN_OUTPUT    16
@@ -32,11 +31,6 @@
 aura_error_t *aura_front_messages_parse(apr_pool_t *p, const char *body,
                                         apr_size_t len, int count,
                                         aura_request_t **out);
-
-static int has_prefix(const char *s, const char *prefix)
-{
-    return s && strncmp(s, prefix, strlen(prefix)) == 0;
-}
 
 /* ================================================================== */
 /* errors and typed getters                                           */
@@ -63,14 +57,14 @@ static const char *want_of(json_type t)
          : t == json_type_boolean ? "a boolean" : "a number";
 }
 
-static aura_error_t *e_missing(apr_pool_t *p, const char *at)
+aura_error_t *aura_fm_e_missing(apr_pool_t *p, const char *at)
 {
     return aura_bad_request(p, "missing_required_parameter", at,
                             "%s: Field required.", at);
 }
 
-static aura_error_t *e_type(apr_pool_t *p, const char *at, const char *want,
-                            json_object *got)
+aura_error_t *aura_fm_e_type(apr_pool_t *p, const char *at, const char *want,
+                             json_object *got)
 {
     return aura_bad_request(p, "invalid_type", at,
                             "%s: expected %s, got %s.", at, want,
@@ -78,9 +72,8 @@ static aura_error_t *e_type(apr_pool_t *p, const char *at, const char *want,
 }
 
 /* "<path>: <text>" with an error code. */
-static __attribute__((format(printf, 4, 5)))
-aura_error_t *e_fmt(apr_pool_t *p, const char *code, const char *at,
-                           const char *fmt, ...)
+aura_error_t *aura_fm_e_fmt(apr_pool_t *p, const char *code, const char *at,
+                            const char *fmt, ...)
 {
     va_list ap;
     const char *msg;
@@ -91,63 +84,52 @@ aura_error_t *e_fmt(apr_pool_t *p, const char *code, const char *at,
     return aura_bad_request(p, code, at, "%s: %s", at, msg);
 }
 
-#define e_value(p, at, ...) e_fmt((p), "invalid_value", (at), __VA_ARGS__)
-#define e_unsupported(p, at, ...) \
-    e_fmt((p), "unsupported_parameter", (at), __VA_ARGS__)
-
 /* "at.key" and "at.i", Anthropic's path notation. */
-static const char *at_key(apr_pool_t *p, const char *at, const char *key)
+const char *aura_fm_at_key(apr_pool_t *p, const char *at, const char *key)
 {
     return at ? apr_pstrcat(p, at, ".", key, NULL) : key;
 }
 
-static const char *at_idx(apr_pool_t *p, const char *at, size_t i)
+const char *aura_fm_at_idx(apr_pool_t *p, const char *at, size_t i)
 {
     return apr_psprintf(p, "%s.%" APR_SIZE_T_FMT, at, i);
 }
 
 /* o[key], absent and null alike: an error when required. */
-static aura_error_t *get(apr_pool_t *p, json_object *o, const char *at,
-                         const char *key, int required, json_type type,
-                         json_object **out)
+aura_error_t *aura_fm_get(apr_pool_t *p, json_object *o, const char *at,
+                          const char *key, int required, json_type type,
+                          json_object **out)
 {
     json_object *v = aura_json_get(o, key);
 
     *out = NULL;
     if (!v)
-        return required ? e_missing(p, at_key(p, at, key)) : NULL;
+        return required ? aura_fm_e_missing(p, aura_fm_at_key(p, at, key))
+                        : NULL;
     if (!json_object_is_type(v, type))
-        return e_type(p, at_key(p, at, key), want_of(type), v);
+        return aura_fm_e_type(p, aura_fm_at_key(p, at, key), want_of(type),
+                              v);
     *out = v;
     return NULL;
 }
 
-static aura_error_t *get_str(apr_pool_t *p, json_object *o, const char *at,
-                             const char *key, int required, const char **out)
+aura_error_t *aura_fm_get_str(apr_pool_t *p, json_object *o, const char *at,
+                              const char *key, int required, const char **out)
 {
     json_object *v;
-    aura_error_t *e = get(p, o, at, key, required, json_type_string, &v);
+    aura_error_t *e = aura_fm_get(p, o, at, key, required, json_type_string,
+                                  &v);
 
     *out = v ? json_object_get_string(v) : NULL;
     return e;
 }
 
-static aura_error_t *get_nonempty(apr_pool_t *p, json_object *o,
-                                  const char *at, const char *key,
-                                  const char **out)
-{
-    aura_error_t *e = get_str(p, o, at, key, 1, out);
 
-    if (!e && !**out)
-        e = e_value(p, at_key(p, at, key), "must not be empty.");
-    return e;
-}
-
-static aura_error_t *get_enum(apr_pool_t *p, json_object *o, const char *at,
-                              const char *key, int required,
-                              const char *const *set, const char **out)
+aura_error_t *aura_fm_get_enum(apr_pool_t *p, json_object *o, const char *at,
+                               const char *key, int required,
+                               const char *const *set, const char **out)
 {
-    aura_error_t *e = get_str(p, o, at, key, required, out);
+    aura_error_t *e = aura_fm_get_str(p, o, at, key, required, out);
     const char *list = NULL;
     int i;
 
@@ -159,8 +141,8 @@ static aura_error_t *get_enum(apr_pool_t *p, json_object *o, const char *at,
         list = list ? apr_pstrcat(p, list, ", '", set[i], "'", NULL)
                     : apr_pstrcat(p, "'", set[i], "'", NULL);
     }
-    return e_value(p, at_key(p, at, key), "'%s' is not one of %s.", *out,
-                   list);
+    return aura_fm_e_value(p, aura_fm_at_key(p, at, key),
+                           "'%s' is not one of %s.", *out, list);
 }
 
 static aura_error_t *get_num(apr_pool_t *p, json_object *o, const char *key,
@@ -173,11 +155,11 @@ static aura_error_t *get_num(apr_pool_t *p, json_object *o, const char *key,
         return NULL;
     if (!json_object_is_type(v, json_type_int)
         && !json_object_is_type(v, json_type_double))
-        return e_type(p, key, "a number", v);
+        return aura_fm_e_type(p, key, "a number", v);
     d = json_object_get_double(v);
     if (!isfinite(d) || d < lo || d > hi)
-        return e_value(p, key, "must be between %g and %g, got %g.", lo, hi,
-                       d);
+        return aura_fm_e_value(p, key, "must be between %g and %g, got %g.",
+                               lo, hi, d);
     *out = d;
     return NULL;
 }
@@ -188,28 +170,28 @@ static aura_error_t *get_int(apr_pool_t *p, json_object *o, const char *at,
                              long *out)
 {
     json_object *v = aura_json_get(o, key);
-    const char *path = at_key(p, at, key);
+    const char *path = aura_fm_at_key(p, at, key);
     double d;
 
     if (!v)
-        return required ? e_missing(p, path) : NULL;
+        return required ? aura_fm_e_missing(p, path) : NULL;
     if (json_object_is_type(v, json_type_int))
         d = (double)json_object_get_int64(v);
     else if (!json_object_is_type(v, json_type_double)
              || !isfinite(d = json_object_get_double(v)) || d != floor(d))
-        return e_type(p, path, "an integer", v);
+        return aura_fm_e_type(p, path, "an integer", v);
     if (d < (double)lo || d > 1e15)
-        return e_value(p, path, "must be an integer >= %ld, got %.0f.", lo,
-                       d);
+        return aura_fm_e_value(p, path,
+                               "must be an integer >= %ld, got %.0f.", lo, d);
     *out = (long)d;
     return NULL;
 }
 
 /* ^[a-zA-Z0-9_-]{1,64}$, Anthropic's (and OpenAI's) tool name rule. */
-static aura_error_t *get_name(apr_pool_t *p, json_object *o, const char *at,
-                              const char *key, const char **out)
+aura_error_t *aura_fm_get_name(apr_pool_t *p, json_object *o, const char *at,
+                               const char *key, const char **out)
 {
-    aura_error_t *e = get_str(p, o, at, key, 1, out);
+    aura_error_t *e = aura_fm_get_str(p, o, at, key, 1, out);
     const char *s;
 
     if (e)
@@ -218,512 +200,20 @@ static aura_error_t *get_name(apr_pool_t *p, json_object *o, const char *at,
         if (!apr_isalnum(*s) && *s != '_' && *s != '-')
             break;
     if (*s || s == *out || s - *out > 64)
-        return e_value(p, at_key(p, at, key), "'%s' must be 1 to 64 "
-                       "characters from a-z, A-Z, 0-9, '_' and '-'.", *out);
+        return aura_fm_e_value(p, aura_fm_at_key(p, at, key),
+                               "'%s' must be 1 to 64 characters from a-z, "
+                               "A-Z, 0-9, '_' and '-'.", *out);
     return NULL;
 }
 
 /* ================================================================== */
-/* parse context and item builders                                    */
+/* item builders                                                      */
 
-typedef struct mctx {
-    apr_pool_t *p;
-    aura_request_t *req;
-    json_object *root;          /* the Messages body */
-    apr_hash_t *tools;          /* declared tool names */
-    json_object *cur;           /* the message item being filled, or NULL */
-    const char *role;           /* of the message being read */
-    const char *effort;         /* reasoning.effort to ask for, or NULL */
-    long max_tokens;            /* as the client sent it; 0 = absent */
-} mctx_t;
-
-#define ADD(o, k, v) json_object_object_add((o), (k), (v))
-
-static json_object *typed(const char *type)
+json_object *aura_fm_typed(const char *type)
 {
     json_object *o = json_object_new_object();
     ADD(o, "type", json_object_new_string(type));
     return o;
-}
-
-static json_object *text_part(const char *type, const char *text)
-{
-    json_object *o = typed(type);
-    ADD(o, "text", json_object_new_string(text));
-    if (!strcmp(type, "output_text"))
-        ADD(o, "annotations", json_object_new_array());
-    return o;
-}
-
-static int assistant(const mctx_t *c)
-{
-    return !strcmp(c->role, "assistant");
-}
-
-/* Consecutive text, image and document blocks of one message stay one
- * message item; a tool block in between ends it, so the order holds. */
-static void add_part(mctx_t *c, json_object *part)
-{
-    if (!c->cur) {
-        c->cur = typed("message");
-        ADD(c->cur, "role", json_object_new_string(c->role));
-        ADD(c->cur, "content", json_object_new_array());
-        json_object_array_add(c->req->input, c->cur);
-    }
-    json_object_array_add(aura_json_get(c->cur, "content"), part);
-}
-
-static void add_item(mctx_t *c, json_object *item)
-{
-    c->cur = NULL;
-    json_object_array_add(c->req->input, item);
-}
-
-/* ================================================================== */
-/* content blocks                                                     */
-
-static const char *const image_types[] = {
-    "image/jpeg", "image/png", "image/gif", "image/webp", NULL
-};
-static const char *const source_types[] = {
-    "base64", "url", "text", "file", "content", NULL
-};
-
-static aura_error_t *get_url(apr_pool_t *p, json_object *src, const char *at,
-                             const char **url)
-{
-    aura_error_t *e = get_nonempty(p, src, at, "url", url);
-
-    if (!e && !has_prefix(*url, "https://") && !has_prefix(*url, "http://"))
-        e = e_value(p, at_key(p, at, "url"), "expected an http(s) URL.");
-    return e;
-}
-
-/* A block's `source`, its type checked against what the block takes. */
-static aura_error_t *get_source(apr_pool_t *p, json_object *b, const char *at,
-                                const char *allowed, json_object **src,
-                                const char **type)
-{
-    const char *sat = at_key(p, at, "source");
-    aura_error_t *e;
-
-    if ((e = get(p, b, at, "source", 1, json_type_object, src))
-        || (e = get_enum(p, *src, sat, "type", 1, source_types, type)))
-        return e;
-    if (!strcmp(*type, "file"))
-        return e_unsupported(p, at_key(p, sat, "type"), "'file' sources "
-                             "name uploads in Anthropic's Files API, which "
-                             "other providers cannot read; send the data "
-                             "as base64.");
-    if (!strstr(allowed, *type))
-        return e_value(p, at_key(p, sat, "type"), "'%s' is not a source "
-                       "for this block; expected %s.", *type, allowed);
-    return NULL;
-}
-
-static aura_error_t *image_part(apr_pool_t *p, json_object *b, const char *at,
-                                json_object **out)
-{
-    const char *type, *mt, *data, *url, *sat = at_key(p, at, "source");
-    json_object *src;
-    aura_error_t *e;
-
-    if ((e = get_source(p, b, at, "'base64' or 'url'", &src, &type)))
-        return e;
-    if (!strcmp(type, "url")) {
-        if ((e = get_url(p, src, sat, &url)))
-            return e;
-    }
-    else if ((e = get_enum(p, src, sat, "media_type", 1, image_types, &mt))
-             || (e = get_nonempty(p, src, sat, "data", &data))) {
-        return e;
-    }
-    else {
-        url = apr_pstrcat(p, "data:", mt, ";base64,", data, NULL);
-    }
-    *out = typed("input_image");
-    ADD(*out, "image_url", json_object_new_string(url));
-    return NULL;
-}
-
-/* PDFs become input_file parts; a plain-text document is its text. */
-static aura_error_t *document_part(apr_pool_t *p, json_object *b,
-                                   const char *at, json_object **out)
-{
-    static const char *const pdf[] = { "application/pdf", NULL };
-    static const char *const plain[] = { "text/plain", NULL };
-    const char *type, *mt, *data = NULL, *url = NULL, *title;
-    const char *sat = at_key(p, at, "source");
-    json_object *src;
-    aura_error_t *e;
-
-    if ((e = get_source(p, b, at, "'base64', 'url' or 'text'", &src, &type))
-        || (e = get_str(p, b, at, "title", 0, &title)))
-        return e;
-    if (!strcmp(type, "text")) {
-        if ((e = get_enum(p, src, sat, "media_type", 0, plain, &mt))
-            || (e = get_str(p, src, sat, "data", 1, &data)))
-            return e;
-        *out = text_part("input_text", data);
-        return NULL;
-    }
-    if (!strcmp(type, "url")) {
-        if ((e = get_url(p, src, sat, &url)))
-            return e;
-    }
-    else if ((e = get_enum(p, src, sat, "media_type", 1, pdf, &mt))
-             || (e = get_nonempty(p, src, sat, "data", &data))) {
-        return e;
-    }
-    *out = typed("input_file");
-    ADD(*out, "filename", json_object_new_string(title ? title
-                                                       : "document.pdf"));
-    if (!strcmp(type, "url"))
-        ADD(*out, "file_url", json_object_new_string(url));
-    else
-        ADD(*out, "file_data", json_object_new_string(apr_pstrcat(
-                p, "data:application/pdf;base64,", data, NULL)));
-    return NULL;
-}
-
-/* text, image or document: the parts a message (or a tool result) holds.
- * cache_control and citations are accepted and not passed on (see
- * parse_system for why). */
-static aura_error_t *media_part(apr_pool_t *p, json_object *b,
-                                const char *type, const char *at,
-                                int out_text, json_object **out)
-{
-    const char *text;
-    aura_error_t *e;
-
-    if (!strcmp(type, "image"))
-        return image_part(p, b, at, out);
-    if (!strcmp(type, "document"))
-        return document_part(p, b, at, out);
-    if ((e = get_str(p, b, at, "text", 1, &text)))
-        return e;
-    *out = text_part(out_text ? "output_text" : "input_text", text);
-    return NULL;
-}
-
-static aura_error_t *blk_media(mctx_t *c, json_object *b, const char *type,
-                               const char *at)
-{
-    json_object *part = NULL;
-    aura_error_t *e = media_part(c->p, b, type, at, assistant(c), &part);
-
-    if (!e)
-        add_part(c, part);
-    return e;
-}
-
-static aura_error_t *result_parts(apr_pool_t *p, json_object *arr,
-                                  const char *at, json_object *parts)
-{
-    static const char *const kinds[] = { "text", "image", "document", NULL };
-    size_t i, n = json_object_array_length(arr);
-    aura_error_t *e;
-
-    for (i = 0; i < n; i++) {
-        json_object *b = json_object_array_get_idx(arr, i), *part = NULL;
-        const char *bat = at_idx(p, at, i), *type;
-
-        if (!json_object_is_type(b, json_type_object))
-            return e_type(p, bat, "an object", b);
-        if ((e = get_enum(p, b, bat, "type", 1, kinds, &type))
-            || (e = media_part(p, b, type, bat, 0, &part)))
-            return e;
-        json_object_array_add(parts, part);
-    }
-    return NULL;
-}
-
-/* A tool_result's content as a function_call_output's output: a string
- * stays one (so does a lone text block), anything else is parts. The
- * item model has no error flag: is_error is said in words, "Error: "
- * before the result, which every provider's model reads the same way. */
-static aura_error_t *result_output(apr_pool_t *p, json_object *b,
-                                   const char *at, int is_error,
-                                   json_object **out)
-{
-    json_object *content = aura_json_get(b, "content"), *parts, *first;
-    const char *cat = at_key(p, at, "content"), *s = NULL;
-    aura_error_t *e;
-
-    if (!content || json_object_is_type(content, json_type_string))
-        s = content ? json_object_get_string(content) : "";
-    else if (!json_object_is_type(content, json_type_array))
-        return e_type(p, cat, "a string or an array", content);
-    if (!s) {
-        parts = aura_json_pool(p, json_object_new_array());
-        if ((e = result_parts(p, content, cat, parts)))
-            return e;
-        first = json_object_array_get_idx(parts, 0);
-        if (!first)
-            s = "";
-        else if (json_object_array_length(parts) == 1
-                 && !strcmp(aura_json_string(first, "type"), "input_text"))
-            s = aura_json_string(first, "text");
-    }
-    if (s) {
-        *out = json_object_new_string(is_error ? apr_pstrcat(
-                   p, "Error: ", s, NULL) : s);
-        return NULL;
-    }
-    *out = json_object_new_array();
-    if (is_error)
-        json_object_array_add(*out, text_part("input_text", "Error:"));
-    for (size_t i = 0; i < json_object_array_length(parts); i++)
-        json_object_array_add(*out, json_object_get(
-                                  json_object_array_get_idx(parts, i)));
-    return NULL;
-}
-
-static aura_error_t *blk_tool_result(mctx_t *c, json_object *b,
-                                     const char *type, const char *at)
-{
-    const char *id;
-    json_object *is_error, *output = NULL, *item;
-    aura_error_t *e;
-
-    (void)type;
-    if ((e = get_nonempty(c->p, b, at, "tool_use_id", &id))
-        || (e = get(c->p, b, at, "is_error", 0, json_type_boolean,
-                    &is_error))
-        || (e = result_output(c->p, b, at, is_error &&
-                              json_object_get_boolean(is_error), &output)))
-        return e;
-    item = typed("function_call_output");
-    ADD(item, "call_id", json_object_new_string(id));
-    ADD(item, "output", output);
-    add_item(c, item);
-    return NULL;
-}
-
-static aura_error_t *blk_tool_use(mctx_t *c, json_object *b,
-                                  const char *type, const char *at)
-{
-    const char *id, *name;
-    json_object *input, *item;
-    aura_error_t *e;
-
-    (void)type;
-    if ((e = get_nonempty(c->p, b, at, "id", &id))
-        || (e = get_name(c->p, b, at, "name", &name))
-        || (e = get(c->p, b, at, "input", 1, json_type_object, &input)))
-        return e;
-    item = typed("function_call");
-    ADD(item, "call_id", json_object_new_string(id));
-    ADD(item, "name", json_object_new_string(name));
-    ADD(item, "arguments", json_object_new_string(
-            aura_json_str(c->p, input, NULL)));
-    add_item(c, item);
-    return NULL;
-}
-
-/* A signature back into the state it came from (aura_front_messages.c
- * says why): "aura:rs:<id>:<state>" is another provider's, anything else
- * Anthropic's. OpenAI's own state (no "aura:" mark) wants its text as
- * summaries, the others as reasoning text, as their decoders wrote it. */
-static json_object *reasoning_item(apr_pool_t *p, const char *text,
-                                   const char *sig)
-{
-    json_object *item = typed("reasoning"), *parts = json_object_new_array();
-    const char *enc = NULL, *colon;
-    int summary = 0;
-
-    if (has_prefix(sig, MARK_RS)
-        && (colon = strchr(sig + strlen(MARK_RS), ':'))) {
-        const char *id = apr_pstrmemdup(p, sig + strlen(MARK_RS),
-                                        colon - sig - strlen(MARK_RS));
-        if (*id)
-            ADD(item, "id", json_object_new_string(id));
-        enc = colon + 1;
-        summary = !has_prefix(enc, "aura:");
-    }
-    else if (sig && *sig) {
-        enc = apr_pstrcat(p, MARK_SIG, sig, NULL);
-    }
-    if (*text)
-        json_object_array_add(parts, text_part(summary ? "summary_text"
-                                               : "reasoning_text", text));
-    ADD(item, "summary", summary ? parts : json_object_new_array());
-    if (!summary)
-        ADD(item, "content", parts);
-    if (enc)
-        ADD(item, "encrypted_content", json_object_new_string(enc));
-    return item;
-}
-
-static aura_error_t *blk_thinking(mctx_t *c, json_object *b,
-                                  const char *type, const char *at)
-{
-    const char *text, *sig, *data;
-    aura_error_t *e;
-    json_object *item;
-
-    if (!strcmp(type, "redacted_thinking")) {
-        if ((e = get_nonempty(c->p, b, at, "data", &data)))
-            return e;
-        item = typed("reasoning");
-        ADD(item, "summary", json_object_new_array());
-        ADD(item, "encrypted_content", json_object_new_string(
-                apr_pstrcat(c->p, MARK_REDACTED, data, NULL)));
-        add_item(c, item);
-        return NULL;
-    }
-    if ((e = get_str(c->p, b, at, "thinking", 1, &text))
-        || (e = get_str(c->p, b, at, "signature", 0, &sig)))
-        return e;
-    add_item(c, reasoning_item(c->p, text, sig));
-    return NULL;
-}
-
-typedef aura_error_t *(*block_fn)(mctx_t *c, json_object *b,
-                                  const char *type, const char *at);
-
-#define R_USER   1
-#define R_ASSIST 2
-
-static const struct {
-    const char *type;
-    int roles;
-    block_fn fn;
-} block_kinds[] = {
-    { "text",              R_USER | R_ASSIST, blk_media },
-    { "image",             R_USER,            blk_media },
-    { "document",          R_USER,            blk_media },
-    { "tool_result",       R_USER,            blk_tool_result },
-    { "tool_use",          R_ASSIST,          blk_tool_use },
-    { "thinking",          R_ASSIST,          blk_thinking },
-    { "redacted_thinking", R_ASSIST,          blk_thinking },
-    { NULL, 0, NULL }
-};
-
-static aura_error_t *bad_block(mctx_t *c, const char *type, const char *at)
-{
-    const char *list = NULL;
-    int i, r = assistant(c) ? R_ASSIST : R_USER;
-
-    if (strstr(type, "server_tool_use") || strstr(type, "tool_result")
-        || strstr(type, "mcp_tool") || !strcmp(type, "container_upload"))
-        return e_unsupported(c->p, at, "'%s' blocks belong to tools that "
-                             "run at Anthropic, which this gateway does not "
-                             "offer (it routes to any provider).", type);
-    for (i = 0; block_kinds[i].type; i++)
-        if (block_kinds[i].roles & r)
-            list = list ? apr_pstrcat(c->p, list, ", ", block_kinds[i].type,
-                                      NULL) : block_kinds[i].type;
-    return e_value(c->p, at, "'%s' is not a content block type in %s "
-                   "message; expected one of: %s.", type,
-                   assistant(c) ? "an assistant" : "a user", list);
-}
-
-static aura_error_t *parse_block(mctx_t *c, json_object *b, const char *at)
-{
-    const char *type;
-    aura_error_t *e;
-    int i, r = assistant(c) ? R_ASSIST : R_USER;
-
-    if (!json_object_is_type(b, json_type_object))
-        return e_type(c->p, at, "an object", b);
-    if ((e = get_str(c->p, b, at, "type", 1, &type)))
-        return e;
-    for (i = 0; block_kinds[i].type; i++)
-        if (!strcmp(block_kinds[i].type, type) && (block_kinds[i].roles & r))
-            return block_kinds[i].fn(c, b, type, at);
-    return bad_block(c, type, at_key(c->p, at, "type"));
-}
-
-/* ================================================================== */
-/* messages and system                                                */
-
-static aura_error_t *parse_message(mctx_t *c, json_object *m, const char *at)
-{
-    static const char *const roles[] = { "user", "assistant", NULL };
-    json_object *content;
-    aura_error_t *e;
-    size_t i, n;
-
-    if (!json_object_is_type(m, json_type_object))
-        return e_type(c->p, at, "an object", m);
-    if ((e = get_enum(c->p, m, at, "role", 1, roles, &c->role)))
-        return e;
-    c->cur = NULL;
-    content = aura_json_get(m, "content");
-    if (!content)
-        return e_missing(c->p, at_key(c->p, at, "content"));
-    if (json_object_is_type(content, json_type_string)) {
-        add_part(c, text_part(assistant(c) ? "output_text" : "input_text",
-                              json_object_get_string(content)));
-        return NULL;
-    }
-    if (!json_object_is_type(content, json_type_array))
-        return e_type(c->p, at_key(c->p, at, "content"),
-                      "a string or an array", content);
-    n = json_object_array_length(content);
-    for (i = 0; i < n; i++)
-        if ((e = parse_block(c, json_object_array_get_idx(content, i),
-                             at_idx(c->p, at_key(c->p, at, "content"), i))))
-            return e;
-    return NULL;
-}
-
-/* Consecutive turns of one role are accepted, as Anthropic does (it
- * merges them); the provider adapters merge or keep them as their APIs
- * want. An assistant message last is a prefill. */
-static aura_error_t *parse_messages(mctx_t *c, json_object *v)
-{
-    size_t i, n;
-    aura_error_t *e;
-
-    if (!json_object_is_type(v, json_type_array))
-        return e_type(c->p, "messages", "an array", v);
-    if ((n = json_object_array_length(v)) == 0)
-        return e_value(c->p, "messages", "at least one message is "
-                       "required.");
-    for (i = 0; i < n; i++)
-        if ((e = parse_message(c, json_object_array_get_idx(v, i),
-                               at_idx(c->p, "messages", i))))
-            return e;
-    return NULL;
-}
-
-/* system: a string, or text blocks joined by a blank line into the
- * instructions. cache_control on them (and on messages and tools) is
- * accepted and not passed on: the request model has no cache
- * breakpoints, most providers cache prompt prefixes by themselves, and
- * the Anthropic adapter sets none, so an Anthropic upstream serves such
- * a request uncached rather than refusing it. */
-static aura_error_t *parse_system(mctx_t *c, json_object *v)
-{
-    const char *s = NULL, *text;
-    size_t i, n;
-    aura_error_t *e;
-
-    if (json_object_is_type(v, json_type_string)) {
-        s = json_object_get_string(v);
-    }
-    else if (!json_object_is_type(v, json_type_array)) {
-        return e_type(c->p, "system", "a string or an array", v);
-    }
-    else {
-        n = json_object_array_length(v);
-        for (i = 0; i < n; i++) {
-            json_object *b = json_object_array_get_idx(v, i);
-            const char *at = at_idx(c->p, "system", i), *type;
-            static const char *const only_text[] = { "text", NULL };
-
-            if (!json_object_is_type(b, json_type_object))
-                return e_type(c->p, at, "an object", b);
-            if ((e = get_enum(c->p, b, at, "type", 1, only_text, &type))
-                || (e = get_str(c->p, b, at, "text", 1, &text)))
-                return e;
-            s = s ? apr_pstrcat(c->p, s, "\n\n", text, NULL) : text;
-        }
-    }
-    c->req->instructions = s && *s ? s : NULL;
-    return NULL;
 }
 
 /* ================================================================== */
@@ -737,27 +227,30 @@ static aura_error_t *parse_tool(mctx_t *c, json_object *t, const char *at,
     aura_error_t *e;
 
     if (!json_object_is_type(t, json_type_object))
-        return e_type(c->p, at, "an object", t);
-    if ((e = get_str(c->p, t, at, "type", 0, &type)))
+        return aura_fm_e_type(c->p, at, "an object", t);
+    if ((e = aura_fm_get_str(c->p, t, at, "type", 0, &type)))
         return e;
     if (type && strcmp(type, "custom"))
-        return e_unsupported(c->p, at_key(c->p, at, "type"),
-                             "'%s' is one of Anthropic's built-in tools, "
-                             "whose schema and behaviour only Claude knows; "
-                             "this gateway routes to any provider and takes "
-                             "custom tools only (name, description, "
-                             "input_schema).", type);
-    if ((e = get_name(c->p, t, at, "name", &name))
-        || (e = get_str(c->p, t, at, "description", 0, &desc))
-        || (e = get(c->p, t, at, "input_schema", 1, json_type_object,
-                    &schema))
-        || (e = get(c->p, t, at, "strict", 0, json_type_boolean, &strict)))
+        return aura_fm_e_unsupported(c->p, aura_fm_at_key(c->p, at, "type"),
+                                     "'%s' is one of Anthropic's built-in "
+                                     "tools, whose schema and behaviour only "
+                                     "Claude knows; this gateway routes to "
+                                     "any provider and takes custom tools "
+                                     "only (name, description, "
+                                     "input_schema).", type);
+    if ((e = aura_fm_get_name(c->p, t, at, "name", &name))
+        || (e = aura_fm_get_str(c->p, t, at, "description", 0, &desc))
+        || (e = aura_fm_get(c->p, t, at, "input_schema", 1, json_type_object,
+                            &schema))
+        || (e = aura_fm_get(c->p, t, at, "strict", 0, json_type_boolean,
+                            &strict)))
         return e;
     if (apr_hash_get(c->tools, name, APR_HASH_KEY_STRING))
-        return e_value(c->p, at_key(c->p, at, "name"), "tool names must be "
-                       "unique; '%s' is declared twice.", name);
+        return aura_fm_e_value(c->p, aura_fm_at_key(c->p, at, "name"),
+                               "tool names must be unique; '%s' is declared "
+                               "twice.", name);
     apr_hash_set(c->tools, name, APR_HASH_KEY_STRING, "");
-    *out = typed("function");
+    *out = aura_fm_typed("function");
     ADD(*out, "name", json_object_new_string(name));
     ADD(*out, "description", desc ? json_object_new_string(desc) : NULL);
     ADD(*out, "parameters", json_object_get(schema));
@@ -771,13 +264,13 @@ static aura_error_t *parse_tools(mctx_t *c, json_object *v)
     aura_error_t *e;
 
     if (!json_object_is_type(v, json_type_array))
-        return e_type(c->p, "tools", "an array", v);
+        return aura_fm_e_type(c->p, "tools", "an array", v);
     n = json_object_array_length(v);
     for (i = 0; i < n; i++) {
         json_object *tool = NULL;
 
         if ((e = parse_tool(c, json_object_array_get_idx(v, i),
-                            at_idx(c->p, "tools", i), &tool)))
+                            aura_fm_at_idx(c->p, "tools", i), &tool)))
             return e;
         json_object_array_add(c->req->tools, tool);
     }
@@ -793,22 +286,23 @@ static aura_error_t *parse_tool_choice(mctx_t *c, json_object *v)
     aura_error_t *e;
 
     if (!json_object_is_type(v, json_type_object))
-        return e_type(c->p, "tool_choice", "an object", v);
-    if ((e = get_enum(c->p, v, "tool_choice", "type", 1, kinds, &type))
-        || (e = get(c->p, v, "tool_choice", "disable_parallel_tool_use", 0,
-                    json_type_boolean, &dp)))
+        return aura_fm_e_type(c->p, "tool_choice", "an object", v);
+    if ((e = aura_fm_get_enum(c->p, v, "tool_choice", "type", 1, kinds, &type))
+        || (e = aura_fm_get(c->p, v, "tool_choice",
+                            "disable_parallel_tool_use", 0, json_type_boolean,
+                            &dp)))
         return e;
     if ((!strcmp(type, "any") || !strcmp(type, "tool"))
         && json_object_array_length(c->req->tools) == 0)
-        return e_value(c->p, "tool_choice.type", "'%s' needs at least one "
-                       "tool in 'tools'.", type);
+        return aura_fm_e_value(c->p, "tool_choice.type", "'%s' needs at "
+                               "least one tool in 'tools'.", type);
     if (!strcmp(type, "tool")) {
-        if ((e = get_str(c->p, v, "tool_choice", "name", 1, &name)))
+        if ((e = aura_fm_get_str(c->p, v, "tool_choice", "name", 1, &name)))
             return e;
         if (!apr_hash_get(c->tools, name, APR_HASH_KEY_STRING))
-            return e_value(c->p, "tool_choice.name", "no tool named '%s' in "
-                           "'tools'.", name);
-        choice = typed("function");
+            return aura_fm_e_value(c->p, "tool_choice.name", "no tool named "
+                                   "'%s' in 'tools'.", name);
+        choice = aura_fm_typed("function");
         ADD(choice, "name", json_object_new_string(name));
     }
     else {
@@ -842,8 +336,8 @@ static aura_error_t *parse_thinking(mctx_t *c, json_object *v)
     aura_error_t *e;
 
     if (!json_object_is_type(v, json_type_object))
-        return e_type(c->p, "thinking", "an object", v);
-    if ((e = get_enum(c->p, v, "thinking", "type", 1, kinds, &type)))
+        return aura_fm_e_type(c->p, "thinking", "an object", v);
+    if ((e = aura_fm_get_enum(c->p, v, "thinking", "type", 1, kinds, &type)))
         return e;
     if (!strcmp(type, "adaptive")) {
         /* The model decides how much to think: the middle level. */
@@ -856,8 +350,9 @@ static aura_error_t *parse_thinking(mctx_t *c, json_object *v)
                      &budget)))
         return e;
     if (c->max_tokens && budget >= c->max_tokens)
-        return e_value(c->p, "thinking.budget_tokens", "must be less than "
-                       "max_tokens (%ld), got %ld.", c->max_tokens, budget);
+        return aura_fm_e_value(c->p, "thinking.budget_tokens", "must be less "
+                               "than max_tokens (%ld), got %ld.",
+                               c->max_tokens, budget);
     c->effort = c->effort ? c->effort : budget_effort(budget);
     return NULL;
 }
@@ -871,11 +366,12 @@ static aura_error_t *json_schema_format(mctx_t *c, json_object *f,
     aura_error_t *e;
 
     if (!json_object_is_type(f, json_type_object))
-        return e_type(c->p, at, "an object", f);
-    if ((e = get_enum(c->p, f, at, "type", 1, kinds, &type))
-        || (e = get(c->p, f, at, "schema", 1, json_type_object, &schema)))
+        return aura_fm_e_type(c->p, at, "an object", f);
+    if ((e = aura_fm_get_enum(c->p, f, at, "type", 1, kinds, &type))
+        || (e = aura_fm_get(c->p, f, at, "schema", 1, json_type_object,
+                            &schema)))
         return e;
-    format = typed("json_schema");
+    format = aura_fm_typed("json_schema");
     ADD(format, "name", json_object_new_string("output"));
     ADD(format, "schema", json_object_get(schema));
     text = json_object_new_object();
@@ -896,9 +392,9 @@ static aura_error_t *parse_output_config(mctx_t *c, json_object *v)
     aura_error_t *e;
 
     if (!json_object_is_type(v, json_type_object))
-        return e_type(c->p, "output_config", "an object", v);
-    if ((e = get_enum(c->p, v, "output_config", "effort", 0, levels,
-                      &effort)))
+        return aura_fm_e_type(c->p, "output_config", "an object", v);
+    if ((e = aura_fm_get_enum(c->p, v, "output_config", "effort", 0, levels,
+                              &effort)))
         return e;
     if (effort)
         c->effort = !strcmp(effort, "max") ? "xhigh" : effort;
@@ -920,8 +416,9 @@ static aura_error_t *parse_metadata(mctx_t *c, json_object *v)
     aura_error_t *e;
 
     if (!json_object_is_type(v, json_type_object))
-        return e_type(c->p, "metadata", "an object", v);
-    if ((e = get_str(c->p, v, "metadata", "user_id", 0, &id)) || !id || !*id)
+        return aura_fm_e_type(c->p, "metadata", "an object", v);
+    if ((e = aura_fm_get_str(c->p, v, "metadata", "user_id", 0, &id))
+        || !id || !*id)
         return e;
     c->req->safety_identifier = strlen(id) <= 64 ? id
         : aura_sha256_hex(c->p, id, strlen(id));
@@ -934,19 +431,20 @@ static aura_error_t *parse_metadata(mctx_t *c, json_object *v)
 static aura_error_t *parse_stop_sequences(mctx_t *c, json_object *v)
 {
     if (!json_object_is_type(v, json_type_array))
-        return e_type(c->p, "stop_sequences", "an array", v);
+        return aura_fm_e_type(c->p, "stop_sequences", "an array", v);
     if (json_object_array_length(v) == 0)
         return NULL;
-    return e_unsupported(c->p, "stop_sequences", "stop sequences are not "
-                         "supported by this gateway; leave them out.");
+    return aura_fm_e_unsupported(c->p, "stop_sequences", "stop sequences "
+                                 "are not supported by this gateway; leave "
+                                 "them out.");
 }
 
 static aura_error_t *parse_service_tier(mctx_t *c, json_object *v)
 {
     static const char *const tiers[] = { "auto", "standard_only", NULL };
     const char *t;
-    aura_error_t *e = get_enum(c->p, c->root, NULL, "service_tier", 1,
-                               tiers, &t);
+    aura_error_t *e = aura_fm_get_enum(c->p, c->root, NULL, "service_tier", 1,
+                                       tiers, &t);
 
     (void)v;
     if (!e)
@@ -959,11 +457,11 @@ static aura_error_t *parse_model(mctx_t *c, json_object *v)
     const char *s;
 
     if (!json_object_is_type(v, json_type_string))
-        return e_type(c->p, "model", "a string", v);
+        return aura_fm_e_type(c->p, "model", "a string", v);
     s = json_object_get_string(v);
     if (!*s || strlen(s) > MODEL_MAX)
-        return e_value(c->p, "model", "must be 1 to %d characters long.",
-                       MODEL_MAX);
+        return aura_fm_e_value(c->p, "model",
+                               "must be 1 to %d characters long.", MODEL_MAX);
     c->req->model = s;
     return NULL;
 }
@@ -976,8 +474,8 @@ static aura_error_t *no_hosted(mctx_t *c, const char *key)
     if (!v || (json_object_is_type(v, json_type_array)
                && json_object_array_length(v) == 0))
         return NULL;
-    return e_unsupported(c->p, key, "this runs at Anthropic and is not "
-                         "available through this gateway.");
+    return aura_fm_e_unsupported(c->p, key, "this runs at Anthropic and is "
+                                 "not available through this gateway.");
 }
 
 /* The scalars, and the hosted features, read from the body by name.
@@ -995,7 +493,8 @@ static aura_error_t *parse_scalars(mctx_t *c, int count)
         || (e = get_num(c->p, b, "temperature", 0, 1, &c->req->temperature))
         || (e = get_num(c->p, b, "top_p", 0, 1, &c->req->top_p))
         || (e = get_int(c->p, b, NULL, "top_k", 0, 0, &top_k))
-        || (e = get(c->p, b, NULL, "stream", 0, json_type_boolean, &stream))
+        || (e = aura_fm_get(c->p, b, NULL, "stream", 0, json_type_boolean,
+                            &stream))
         || (e = no_hosted(c, "container"))
         || (e = no_hosted(c, "mcp_servers")))
         return e;
@@ -1019,8 +518,8 @@ static const struct {
 } fields[] = {
     { "model",              parse_model },
     { "max_tokens",         NULL },
-    { "system",             parse_system },
-    { "messages",           parse_messages },
+    { "system",             aura_fm_parse_system },
+    { "messages",           aura_fm_parse_messages },
     { "tools",              parse_tools },
     { "tool_choice",        parse_tool_choice },
     { "thinking",           parse_thinking },
@@ -1149,7 +648,7 @@ aura_error_t *aura_front_messages_parse(apr_pool_t *p, const char *body,
     c.req = request_new(p);
     c.tools = apr_hash_make(p);
     if (!aura_json_get(root, "messages"))
-        return e_missing(p, "messages");
+        return aura_fm_e_missing(p, "messages");
     if ((e = parse_scalars(&c, count)))
         return e;
     for (i = 0; fields[i].key; i++)
