@@ -120,6 +120,7 @@ static apr_size_t credential_at(const char *s, apr_size_t *skip)
         {"api-key: ", 1},
         {"sk-", 0},     /* OpenAI, Anthropic (sk-ant-) keys */
         {"AIza", 0},    /* Google API keys */
+        {"hf_", 0},     /* Hugging Face tokens */
         {"AKIA", 0}, {"ASIA", 0},   /* AWS access key ids */
     };
     apr_size_t i, k, n;
@@ -208,4 +209,32 @@ struct json_tokener *aura_tokener_pool(apr_pool_t *p)
         apr_pool_cleanup_register(p, tok, tokener_cleanup,
                                   apr_pool_cleanup_null);
     return tok;
+}
+
+const char *aura_strjoin(apr_pool_t *p, const apr_array_header_t *parts,
+                         const char *sep)
+{
+    apr_size_t total = 0, k = strlen(sep), n;
+    char *out, *w;
+    int i, first = 1;
+
+    for (i = 0; i < parts->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(parts, i, const char *);
+        if (s)
+            total += strlen(s) + k;
+    }
+    w = out = apr_palloc(p, total + 1);
+    for (i = 0; i < parts->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(parts, i, const char *);
+        if (!s)
+            continue;
+        if (!first)
+            memcpy(w, sep, k), w += k;
+        first = 0;
+        n = strlen(s);
+        memcpy(w, s, n);
+        w += n;
+    }
+    *w = '\0';
+    return out;
 }

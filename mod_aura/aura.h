@@ -66,6 +66,13 @@ const char *aura_json_string(json_object *obj, const char *key);
  * so that 0.1 + 0.2 prints as 0.3 and not 0.30000000000000004. */
 json_object *aura_json_money(double v);
 
+/* The strings of `parts` (const char*, NULLs skipped) joined by `sep`, in
+ * one allocation: joining in a loop with apr_pstrcat copies the whole
+ * string each time, which a client with many small parts turns into
+ * gigabytes. */
+const char *aura_strjoin(apr_pool_t *p, const apr_array_header_t *parts,
+                         const char *sep);
+
 /* Nesting depth accepted in any JSON the gateway parses (request bodies,
  * upstream answers): tool schemas nest deeper than json-c's default 32,
  * and providers echo them back. */

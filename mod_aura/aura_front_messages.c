@@ -75,15 +75,13 @@ static const char *join_texts(apr_pool_t *p, json_object *parts,
                               const char *sep)
 {
     size_t i, n = parts ? json_object_array_length(parts) : 0;
-    const char *s = "";
+    apr_array_header_t *texts = apr_array_make(p, (int)n + 1,
+                                               sizeof(const char *));
 
-    for (i = 0; i < n; i++) {
-        const char *t = aura_json_string(json_object_array_get_idx(parts, i),
-                                         "text");
-        if (t)
-            s = *s ? apr_pstrcat(p, s, sep, t, NULL) : t;
-    }
-    return s;
+    for (i = 0; i < n; i++)
+        APR_ARRAY_PUSH(texts, const char *) =
+            aura_json_string(json_object_array_get_idx(parts, i), "text");
+    return aura_strjoin(p, texts, sep);
 }
 
 /* Raw reasoning text when there is some, else the summaries. */

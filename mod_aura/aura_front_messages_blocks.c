@@ -494,6 +494,7 @@ aura_error_t *aura_fm_parse_messages(mctx_t *c, json_object *v)
 aura_error_t *aura_fm_parse_system(mctx_t *c, json_object *v)
 {
     const char *s = NULL, *text;
+    apr_array_header_t *parts;
     size_t i, n;
     aura_error_t *e;
 
@@ -505,6 +506,7 @@ aura_error_t *aura_fm_parse_system(mctx_t *c, json_object *v)
     }
     else {
         n = json_object_array_length(v);
+        parts = apr_array_make(c->p, (int)n + 1, sizeof(const char *));
         for (i = 0; i < n; i++) {
             json_object *b = json_object_array_get_idx(v, i);
             const char *at = aura_fm_at_idx(c->p, "system", i), *type;
@@ -516,8 +518,9 @@ aura_error_t *aura_fm_parse_system(mctx_t *c, json_object *v)
                                       &type))
                 || (e = aura_fm_get_str(c->p, b, at, "text", 1, &text)))
                 return e;
-            s = s ? apr_pstrcat(c->p, s, "\n\n", text, NULL) : text;
+            APR_ARRAY_PUSH(parts, const char *) = text;
         }
+        s = aura_strjoin(c->p, parts, "\n\n");
     }
     c->req->instructions = s && *s ? s : NULL;
     return NULL;

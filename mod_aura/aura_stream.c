@@ -111,6 +111,7 @@ struct aura_rb {
     int started, ended, failed;
     aura_usage_t usage;
     long cache_write;           /* part of usage.input */
+    const char *secret;         /* scrubbed from failure messages */
 };
 
 /* ---- events ---------------------------------------------------------- */
@@ -955,7 +956,11 @@ apr_status_t aura_rb_fail(aura_rb_t *rb, const aura_error_t *err)
 {
     const char *type = err && err->type ? err->type : "server_error";
     const char *code = err && err->code ? err->code : type;
-    const char *msg = err && err->message ? err->message : "upstream error";
+    /* Every failure text passes here, whichever decoder wrote it: the
+     * provider credential is scrubbed once, centrally. */
+    const char *msg = aura_redact(rb->pool, err && err->message
+                                  ? err->message : "upstream error",
+                                  rb->secret);
     json_object *o, *e;
     int i;
 
@@ -1002,6 +1007,11 @@ int aura_rb_failed(const aura_rb_t *rb)
 const aura_usage_t *aura_rb_get_usage(const aura_rb_t *rb)
 {
     return &rb->usage;
+}
+
+void aura_rb_set_secret(aura_rb_t *rb, const char *secret)
+{
+    rb->secret = secret;
 }
 
 void aura_rb_cache_write(aura_rb_t *rb, long tokens)

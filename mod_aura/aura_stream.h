@@ -55,6 +55,10 @@ aura_rb_t *aura_rb_create(apr_pool_t *p, const aura_request_t *req,
                           const char *response_id, const char *model);
 void aura_rb_set_sink(aura_rb_t *rb, aura_event_fn fn, void *baton);
 void aura_rb_set_finalize(aura_rb_t *rb, aura_finalize_fn fn, void *baton);
+/* The credential sent upstream: aura_rb_fail scrubs it (and anything
+ * credential-shaped, see aura_redact) from every failure message, so a
+ * provider that echoes it mid-stream never reaches the client or a log. */
+void aura_rb_set_secret(aura_rb_t *rb, const char *secret);
 /* Overrides AURA_RB_MAX_CONTENT for this response (tests; 0 restores it).
  * aura_rb_max_content() is the bound in force. */
 void aura_rb_set_max_content(aura_rb_t *rb, apr_size_t max);

@@ -447,6 +447,10 @@ static int proxy(aura_exchange_t *ex)
         return aura_send_error(ex, err);
     ex->rb = aura_rb_create(r->pool, ex->req,
                             aura_make_id(r->pool, "resp_"), ex->route.name);
+    aura_rb_set_secret(ex->rb, ex->provider->key ? ex->provider->key
+                               : ex->provider->has_aws
+                                     ? ex->provider->aws.secret_access_key
+                                     : NULL);
     ex->dec = ex->adapter->decoder(r->pool, ex->rb, ex->stream);
     ex->in_bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     ex->pre_time = apr_time_now() - r->request_time;

@@ -317,8 +317,26 @@ static void test_redact(apr_pool_t *p)
              "key [redacted] rejected", "Google API key redacted");
     AT_STREQ(aura_redact(p, "id AKIAIOSFODNN7EXAMPLE bad", NULL),
              "id [redacted] bad", "AWS access key id redacted");
+    AT_STREQ(aura_redact(p, "token hf_AbCdEfGhIjKlMnOp bad", NULL),
+             "token [redacted] bad", "Hugging Face token redacted");
     AT_STREQ(aura_redact(p, "task-1234 and disk-5678", NULL),
              "task-1234 and disk-5678", "sk- inside a word is not a key");
+}
+
+static void test_strjoin(apr_pool_t *p)
+{
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
+    int i;
+
+    AT_STREQ(aura_strjoin(p, a, ", "), "", "empty join");
+    APR_ARRAY_PUSH(a, const char *) = "a";
+    APR_ARRAY_PUSH(a, const char *) = NULL;
+    APR_ARRAY_PUSH(a, const char *) = "bc";
+    AT_STREQ(aura_strjoin(p, a, "\n\n"), "a\n\nbc", "join skips NULLs");
+    for (i = 0; i < 100000; i++)
+        APR_ARRAY_PUSH(a, const char *) = "xyz";
+    AT_INTEQ(strlen(aura_strjoin(p, a, "--")), 5 + 100000 * 5,
+             "100k parts joined in one pass");
 }
 
 /* aura_json_str must print exactly what json-c prints. */
@@ -375,6 +393,7 @@ int main(void)
     test_upstream(p);
     test_redact(p);
     test_json_writer(p);
+    test_strjoin(p);
     apr_pool_destroy(p);
     apr_terminate();
     return AT_DONE();
