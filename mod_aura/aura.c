@@ -129,6 +129,8 @@ static apr_size_t credential_at(const char *s, apr_size_t *skip)
         k = strlen(marks[i].mark);
         if (strncmp(s, marks[i].mark, k))
             continue;
+        if (!strncmp(s + k, "[redacted]", 10))
+            return 0;       /* idempotent: redacting twice changes nothing */
         n = strcspn(s + k, " \t\r\n\"',;&)}]");
         while (n && s[k + n - 1] == '.')   /* end of a sentence */
             n--;

@@ -319,6 +319,10 @@ static void test_redact(apr_pool_t *p)
              "id [redacted] bad", "AWS access key id redacted");
     AT_STREQ(aura_redact(p, "token hf_AbCdEfGhIjKlMnOp bad", NULL),
              "token [redacted] bad", "Hugging Face token redacted");
+    AT_STREQ(aura_redact(p, aura_redact(p, "url ?key=AIzaSyABCDEF&x=1 and "
+                                        "Bearer abcdef", NULL), NULL),
+             "url ?key=[redacted]&x=1 and Bearer [redacted]",
+             "redacting twice changes nothing");
     AT_STREQ(aura_redact(p, "task-1234 and disk-5678", NULL),
              "task-1234 and disk-5678", "sk- inside a word is not a key");
 }
