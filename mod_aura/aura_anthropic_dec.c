@@ -31,7 +31,9 @@ typedef struct block {
     int idx;                    /* builder item */
     int has_args;               /* tool_use: a non-empty argument delta came */
     const char *start_input;    /* tool_use: input given at the start */
-    const char *sig;            /* thinking: the signature so far */
+    char *sig;                  /* thinking: the signature so far;
+                                 * redacted_thinking: its data */
+    apr_size_t sig_len, sig_cap;
 } block_t;
 
 /* The provider's counts, merged field by field as they arrive
@@ -47,6 +49,7 @@ typedef struct anth_dec {
     counts_t n;
     const char *stop_reason;
     int stopped;                /* message_stop seen */
+    apr_size_t sig_total;       /* signature + redacted bytes, all blocks */
 } anth_dec;
 
 /* ---- usage --------------------------------------------------------------- */
@@ -129,10 +132,40 @@ static void args_delta(anth_dec *a, block_t *b, const char *s)
     aura_dec_st(&a->d, aura_rb_call_args_delta(a->d.rb, b->idx, s, strlen(s)));
 }
 
-static void sig_delta(anth_dec *a, block_t *b, const char *s)
+/* Appends to a block's signature (or redacted data). The buffer doubles,
+ * so a signature sent in many small deltas costs linear time, and all of
+ * them together are held to the builder's content cap: they are kept for
+ * the final resource like any content, and a hostile upstream must not
+ * grow the worker through them either. */
+static void sig_add(anth_dec *a, block_t *b, const char *s)
 {
-    if (s && *s)
-        b->sig = apr_pstrcat(a->d.pool, b->sig ? b->sig : "", s, NULL);
+    apr_size_t n = s ? strlen(s) : 0, max = aura_rb_max_content(a->d.rb);
+
+    if (!n || aura_rb_ended(a->d.rb))
+        return;
+    if (n > max - a->sig_total) {       /* sig_total <= max always */
+        aura_dec_fail(&a->d, "upstream_response_too_large",
+                      "the upstream response is larger than the gateway's "
+                      "limit of %" APR_SIZE_T_FMT " bytes of content (a "
+                      "thinking signature); the rest was not read", max);
+        aura_dec_st(&a->d, APR_ENOSPC);
+        return;
+    }
+    a->sig_total += n;
+    if (b->sig_len + n + 1 > b->sig_cap) {
+        apr_size_t cap = b->sig_cap ? b->sig_cap : 256;
+        char *nb;
+        while (cap < b->sig_len + n + 1)
+            cap *= 2;
+        nb = apr_palloc(a->d.pool, cap);
+        if (b->sig_len)
+            memcpy(nb, b->sig, b->sig_len);
+        b->sig = nb;
+        b->sig_cap = cap;
+    }
+    memcpy(b->sig + b->sig_len, s, n);
+    b->sig_len += n;
+    b->sig[b->sig_len] = '\0';
 }
 
 static void open_tool(anth_dec *a, block_t *b, json_object *cb)
@@ -159,11 +192,11 @@ static void open_thinking(anth_dec *a, block_t *b, json_object *cb,
     b->kind = kind;
     aura_dec_st(&a->d, aura_rb_open_reasoning(a->d.rb, NULL, &b->idx));
     if (kind == B_REDACTED) {
-        b->sig = apr_pstrdup(a->d.pool, aura_json_string(cb, "data"));
+        sig_add(a, b, aura_json_string(cb, "data"));
         return;
     }
     thinking_delta(a, b, aura_json_string(cb, "thinking"));
-    sig_delta(a, b, aura_json_string(cb, "signature"));
+    sig_add(a, b, aura_json_string(cb, "signature"));
 }
 
 static void block_start(anth_dec *a, long k, json_object *cb)
@@ -204,7 +237,7 @@ static void block_delta(anth_dec *a, long k, json_object *delta)
     else if (b->kind == B_THINKING && !strcmp(type, "thinking_delta"))
         thinking_delta(a, b, aura_json_string(delta, "thinking"));
     else if (b->kind == B_THINKING && !strcmp(type, "signature_delta"))
-        sig_delta(a, b, aura_json_string(delta, "signature"));
+        sig_add(a, b, aura_json_string(delta, "signature"));
     else if (b->kind == B_TOOL && !strcmp(type, "input_json_delta"))
         args_delta(a, b, aura_json_string(delta, "partial_json"));
     /* citations_delta and others: nothing to show */
@@ -219,16 +252,17 @@ static void block_stop(anth_dec *a, long k)
         return;
     if (b->kind == B_TOOL && !b->has_args)
         args_delta(a, b, b->start_input ? b->start_input : "{}");
-    if (b->kind == B_THINKING && b->sig)
+    if (b->kind == B_THINKING && b->sig_len)
         aura_dec_st(&a->d, aura_rb_reasoning_encrypted(a->d.rb, b->idx,
             apr_pstrcat(a->d.pool, "aura:anthropic:", b->sig, NULL)));
-    if (b->kind == B_REDACTED && b->sig)
+    if (b->kind == B_REDACTED && b->sig_len)
         aura_dec_st(&a->d, aura_rb_reasoning_encrypted(a->d.rb, b->idx,
             apr_pstrcat(a->d.pool, "aura:anthropic-redacted:", b->sig,
                         NULL)));
     aura_dec_st(&a->d, aura_rb_close(a->d.rb, b->idx));
     b->idx = -1;
     b->kind = B_SKIP;
+    b->sig_len = 0;             /* a block started again starts afresh */
 }
 
 /* ---- the end ------------------------------------------------------------ */

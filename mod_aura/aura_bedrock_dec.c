@@ -24,12 +24,19 @@
 
 #define MAX_BLOCKS 4096         /* a sane bound on contentBlockIndex */
 
+/* A string growing by deltas: the buffer doubles (pool memory, so at
+ * most twice the final size), keeping a many-delta signature linear. */
+typedef struct grow {
+    char *s;
+    apr_size_t len, cap;
+} grow_t;
+
 typedef struct block {
     int idx;                    /* builder index, -1 until opened */
     char kind;                  /* 'm' message, 'r' reasoning, 'c' call */
     int has_args;               /* call: an input fragment arrived */
-    const char *sig;            /* reasoning: signature so far */
-    const char *redacted;       /* reasoning: redactedContent (base64) */
+    grow_t sig;                 /* reasoning: signature so far */
+    grow_t redacted;            /* reasoning: redactedContent (base64) */
 } block_t;
 
 typedef struct bed_dec {
@@ -38,6 +45,7 @@ typedef struct bed_dec {
     apr_array_header_t *blocks; /* block_t per contentBlockIndex */
     int cur;                    /* the block whose item is open, or -1 */
     const char *stop;           /* stopReason once known */
+    apr_size_t sig_total;       /* signature + redacted bytes, all blocks */
 } bed_dec;
 
 /* ---- blocks ------------------------------------------------------------ */
@@ -63,11 +71,12 @@ static void block_seal(bed_dec *c, block_t *b)
 
     if (b->kind == 'c' && !b->has_args)     /* a call without arguments */
         aura_dec_st(&c->d, aura_rb_call_args_delta(rb, b->idx, "{}", 2));
-    if (b->kind == 'r' && (b->sig || b->redacted))
+    if (b->kind == 'r' && (b->sig.len || b->redacted.len))
         aura_dec_st(&c->d, aura_rb_reasoning_encrypted(rb, b->idx,
-            b->sig ? apr_pstrcat(c->d.pool, AURA_BEDROCK_SIG, b->sig, NULL)
-                   : apr_pstrcat(c->d.pool, AURA_BEDROCK_REDACTED,
-                                 b->redacted, NULL)));
+            b->sig.len ? apr_pstrcat(c->d.pool, AURA_BEDROCK_SIG, b->sig.s,
+                                     NULL)
+                       : apr_pstrcat(c->d.pool, AURA_BEDROCK_REDACTED,
+                                     b->redacted.s, NULL)));
 }
 
 static void block_close(bed_dec *c, long bi)
@@ -132,6 +141,41 @@ static void block_args(bed_dec *c, long bi, const char *s)
     aura_dec_st(&c->d, aura_rb_call_args_delta(c->d.rb, b->idx, s, strlen(s)));
 }
 
+/* Appends a signature (or redacted data) delta. All of them together are
+ * held to the builder's content cap: they are kept for the final resource
+ * like any content, and a hostile upstream must not grow the worker
+ * through them either. */
+static void grow_add(bed_dec *c, grow_t *g, const char *s)
+{
+    apr_size_t n = s ? strlen(s) : 0, max = aura_rb_max_content(c->d.rb);
+
+    if (!n || aura_rb_ended(c->d.rb))
+        return;
+    if (n > max - c->sig_total) {       /* sig_total <= max always */
+        aura_dec_fail(&c->d, "upstream_response_too_large",
+                      "the upstream response is larger than the gateway's "
+                      "limit of %" APR_SIZE_T_FMT " bytes of content (a "
+                      "reasoning signature); the rest was not read", max);
+        aura_dec_st(&c->d, APR_ENOSPC);
+        return;
+    }
+    c->sig_total += n;
+    if (g->len + n + 1 > g->cap) {
+        apr_size_t cap = g->cap ? g->cap : 256;
+        char *nb;
+        while (cap < g->len + n + 1)
+            cap *= 2;
+        nb = apr_palloc(c->d.pool, cap);
+        if (g->len)
+            memcpy(nb, g->s, g->len);
+        g->s = nb;
+        g->cap = cap;
+    }
+    memcpy(g->s + g->len, s, n);
+    g->len += n;
+    g->s[g->len] = '\0';
+}
+
 /* reasoningContent, as a delta ({text}|{signature}|{redactedContent}) or
  * as a whole block ({reasoningText:{text,signature}}|{redactedContent}). */
 static void block_reasoning(bed_dec *c, long bi, json_object *rc)
@@ -149,11 +193,8 @@ static void block_reasoning(bed_dec *c, long bi, json_object *rc)
     if (text && *text)
         aura_dec_st(&c->d, aura_rb_reasoning_delta(c->d.rb, b->idx, text,
                                                    strlen(text)));
-    if (sig)
-        b->sig = apr_pstrcat(c->d.pool, b->sig ? b->sig : "", sig, NULL);
-    if (red)
-        b->redacted = apr_pstrcat(c->d.pool, b->redacted ? b->redacted : "",
-                                  red, NULL);
+    grow_add(c, &b->sig, sig);
+    grow_add(c, &b->redacted, red);
 }
 
 /* ---- usage and the end ------------------------------------------------- */
@@ -275,10 +316,10 @@ static void on_exception(bed_dec *c, const aura_es_msg_t *m)
     o = json_tokener_parse_ex(c->d.tok, m->payload, (int)m->len);
     if (!msg)
         msg = aura_json_string(o, "message");
-    aura_dec_fail(&c->d, code, "upstream error: %s: %s",
-                  aura_redact(c->d.pool, type, NULL),
-                  msg && *msg ? aura_redact(c->d.pool, msg, NULL)
-                              : "(no message)");
+    /* Not redacted here: aura_rb_fail scrubs every failure message once,
+     * centrally (scrubbing twice would mangle "[redacted]"). */
+    aura_dec_fail(&c->d, code, "upstream error: %s: %s", type,
+                  msg && *msg ? msg : "(no message)");
     json_object_put(o);
 }
 

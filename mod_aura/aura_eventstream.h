@@ -63,6 +63,10 @@ const char *aura_es_error(const aura_es_t *es);
 /* Bytes of an incomplete frame held (non-zero at EOF = a cut stream). */
 apr_size_t aura_es_pending(const aura_es_t *es);
 
+/* Bytes of the reassembly buffer for frames that straddle feeds (0 until
+ * one did). It doubles as needed, up to the frame bound. */
+apr_size_t aura_es_capacity(const aura_es_t *es);
+
 /* CRC32 (IEEE 802.3, reflected 0xEDB88320), as zlib's crc32(): start
  * with crc 0, feed pieces in order. */
 uint32_t aura_crc32(uint32_t crc, const void *buf, apr_size_t len);

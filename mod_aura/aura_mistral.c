@@ -225,49 +225,53 @@ typedef struct mistral_dec {
     aura_decoder_t *chat;       /* does the decoding, through its hooks */
 } mistral_dec;
 
-/* The text of a thinking chunk: {"thinking":[{"type":"text","text"}]}
- * (or a plain string). */
-static const char *thinking_text(apr_pool_t *p, json_object *part)
+/* The text pieces of a thinking chunk, {"thinking":[{"type":"text",
+ * "text"}]} (or a plain string), pushed onto `out`. */
+static void thinking_text(json_object *part, apr_array_header_t *out)
 {
     json_object *th = aura_json_get(part, "thinking");
-    apr_array_header_t *a;
     size_t i, n;
 
-    if (json_object_is_type(th, json_type_string))
-        return json_object_get_string(th);
+    if (json_object_is_type(th, json_type_string)) {
+        APR_ARRAY_PUSH(out, const char *) = json_object_get_string(th);
+        return;
+    }
     if (!json_object_is_type(th, json_type_array))
-        return NULL;
-    a = apr_array_make(p, 4, sizeof(const char *));
+        return;
     n = json_object_array_length(th);
     for (i = 0; i < n; i++) {
         const char *s = aura_json_string(json_object_array_get_idx(th, i),
                                          "text");
         if (s)
-            APR_ARRAY_PUSH(a, const char *) = s;
+            APR_ARRAY_PUSH(out, const char *) = s;
     }
-    return apr_array_pstrcat(p, a, 0);
 }
 
 /* A message or delta whose content is a chunk array: its thinking text
  * becomes reasoning_content (the chat decoder reads that, and the text
- * chunks it reads itself). Returns whether anything changed. */
+ * chunks it reads itself). The pieces are joined once, at the end: a
+ * concatenation per chunk would copy the text so far each time, quadratic
+ * in a body of many thinking chunks. (Its length is bounded by the event
+ * or body holding it; the builder counts it against the content cap as
+ * reasoning.) Returns whether anything changed. */
 static int move_thinking(apr_pool_t *p, json_object *m)
 {
     json_object *content = aura_json_get(m, "content");
-    const char *out = "";
+    apr_array_header_t *pieces;
+    const char *out;
     size_t i, n;
 
     if (!json_object_is_type(content, json_type_array))
         return 0;
     n = json_object_array_length(content);
+    pieces = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < n; i++) {
         json_object *part = json_object_array_get_idx(content, i);
         const char *type = aura_json_string(part, "type");
-        const char *s = type && !strcmp(type, "thinking")
-                            ? thinking_text(p, part) : NULL;
-        if (s)
-            out = apr_pstrcat(p, out, s, NULL);
+        if (type && !strcmp(type, "thinking"))
+            thinking_text(part, pieces);
     }
+    out = apr_array_pstrcat(p, pieces, 0);
     if (!*out)
         return 0;
     set_str(m, "reasoning_content", out);

@@ -1054,6 +1054,357 @@ static void enc_reasoning(apr_pool_t *p)
              "{" HI "}", "reasoning: Claude 3.5 has no thinking");
 }
 
+/* ---- regressions: CRC table, reassembly growth, signature bounds -------- */
+
+/* The precomputed CRC table (read-only: nothing for request threads to
+ * race on) gives zlib's CRC-32: the check value, and a bit-at-a-time
+ * reference over bytes reaching every table entry, whole and in pieces. */
+static uint32_t crc_bitwise(const unsigned char *s, apr_size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    int k;
+
+    while (n--) {
+        c ^= *s++;
+        for (k = 0; k < 8; k++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+}
+
+static void es_crc_table(apr_pool_t *p)
+{
+    unsigned char *b = apr_palloc(p, 4096);
+    uint32_t x = 12345;
+    int i, bad = 0;
+
+    AT_OK(aura_crc32(0, "123456789", 9) == 0xCBF43926u,
+          "crc32: the check value of \"123456789\"");
+    for (i = 0; i < 256; i++) {         /* each byte alone: entry i */
+        unsigned char c = (unsigned char)i;
+        if (aura_crc32(0, &c, 1) != crc_bitwise(&c, 1))
+            bad++;
+    }
+    AT_INTEQ(bad, 0, "crc32: every table entry matches the bitwise CRC");
+    for (i = 0; i < 4096; i++) {
+        x = x * 1103515245u + 12345u;
+        b[i] = (unsigned char)(x >> 16);
+    }
+    AT_OK(aura_crc32(0, b, 4096) == crc_bitwise(b, 4096),
+          "crc32: 4 KiB of noise as the bitwise CRC");
+    AT_OK(aura_crc32(aura_crc32(0, b, 1000), b + 1000, 3096)
+          == crc_bitwise(b, 4096), "crc32: fed in pieces");
+}
+
+static apr_status_t count_msg(void *baton, const aura_es_msg_t *m)
+{
+    (void)m;
+    ++*(int *)baton;
+    return APR_SUCCESS;
+}
+
+/* Split frames each larger than the last (by a byte, then by 7 bytes,
+ * across several doublings): the reassembly buffer doubles (a handful of
+ * reallocations, not one per frame) and never exceeds the frame bound. */
+static int es_growing(apr_pool_t *p, int base, int step, int n,
+                      apr_size_t *cap)
+{
+    apr_pool_t *sub, *tmp;
+    aura_es_t *es;
+    char *payload = apr_palloc(p, (apr_size_t)(base + step * n));
+    apr_size_t last = 0;
+    int i, grows = 0, got = 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    memset(payload, 'x', (apr_size_t)(base + step * n));
+    apr_pool_create(&sub, p);
+    apr_pool_create(&tmp, sub);
+    es = aura_es_create(sub, 0, count_msg, &got);
+    for (i = 0; i < n && rv == APR_SUCCESS; i++) {
+        apr_size_t fl;
+        const char *f = aura_es_encode(tmp, NULL, payload,
+                                       (apr_size_t)(base + step * i), &fl);
+        rv = aura_es_feed(es, f, fl / 2);
+        if (rv == APR_SUCCESS)
+            rv = aura_es_feed(es, f + fl / 2, fl - fl / 2);
+        if (aura_es_capacity(es) != last)
+            grows++;
+        last = aura_es_capacity(es);
+        apr_pool_clear(tmp);
+    }
+    *cap = last;
+    apr_pool_destroy(sub);
+    return rv == APR_SUCCESS && got == n ? grows : -1;
+}
+
+static void es_growth(apr_pool_t *p)
+{
+    enum { N = 3000, BASE = 1000 };
+    apr_pool_t *sub;
+    aura_es_t *es;
+    char *payload = apr_palloc(p, 9000);
+    apr_size_t last, cap_max = 0;
+    int grows, got = 0, i;
+
+    grows = es_growing(p, BASE, 1, N, &last);
+    AT_OK(grows >= 1 && grows <= 2, apr_psprintf(p, "reassembly: frames "
+          "growing a byte each: %d reallocations for %d frames", grows, N));
+    AT_OK(last >= BASE + N + 16 && last <= 2 * (BASE + N + 16),
+          "reassembly: capacity within twice the largest frame");
+    grows = es_growing(p, BASE, 7, N, &last);
+    AT_OK(grows >= 3 && grows <= 4, apr_psprintf(p, "reassembly: the buffer "
+          "doubles: %d reallocations for %d frames up to 22 KB", grows, N));
+    AT_OK(last >= BASE + 7 * N + 16 && last <= 2 * (BASE + 7 * N + 16),
+          "reassembly: capacity within twice the largest frame (22 KB)");
+
+    memset(payload, 'x', 9000);
+
+    /* near a small bound: doubling stops at the bound */
+    apr_pool_create(&sub, p);
+    got = 0;
+    es = aura_es_create(sub, 9000, count_msg, &got);
+    for (i = 0; i < 4; i++) {
+        apr_size_t fl, pl = i < 3 ? 4000 + (apr_size_t)i * 1000 : 8984;
+        const char *f = aura_es_encode(sub, NULL, payload, pl, &fl);
+        aura_es_feed(es, f, 10);
+        aura_es_feed(es, f + 10, fl - 10);
+        if (aura_es_capacity(es) > cap_max)
+            cap_max = aura_es_capacity(es);
+    }
+    AT_INTEQ(got, 4, "reassembly: frames up to the bound delivered");
+    AT_INTEQ(cap_max, 9000, "reassembly: capacity clamped to the bound");
+    apr_pool_destroy(sub);
+}
+
+/* Decodes with any decoder (dec_check.h's decode_ex is bound to one). */
+static aura_rb_t *decode_with(apr_pool_t *p,
+                              aura_decoder_t *(*mk)(apr_pool_t *, aura_rb_t *,
+                                                    int),
+                              const char *buf, apr_size_t len, int stream,
+                              rec *r, apr_size_t max, apr_status_t *feed_rv)
+{
+    aura_rb_t *rb = aura_rb_create(p, req_new(p), NULL, "m");
+    aura_decoder_t *d;
+    apr_status_t rv;
+
+    r->p = p;
+    r->ev = apr_array_make(p, 64, sizeof(json_object *));
+    aura_rb_set_max_content(rb, max);
+    if (stream)
+        aura_rb_set_sink(rb, sink, r);
+    d = mk(p, rb, stream);
+    rv = aura_decoder_feed(d, buf, len);
+    if (feed_rv)
+        *feed_rv = rv;
+    aura_decoder_end(d);
+    return rb;
+}
+
+/* A growable byte string for building long test streams in linear time. */
+typedef struct tbuf {
+    apr_pool_t *p;
+    char *s;
+    apr_size_t n, cap;
+} tbuf;
+
+static void tb_add(tbuf *t, const char *s, apr_size_t n)
+{
+    if (t->n + n + 1 > t->cap) {
+        apr_size_t cap = t->cap ? t->cap : 4096;
+        char *nb;
+        while (cap < t->n + n + 1)
+            cap *= 2;
+        nb = apr_palloc(t->p, cap);
+        if (t->n)
+            memcpy(nb, t->s, t->n);
+        t->s = nb;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->n, s, n);
+    t->n += n;
+    t->s[t->n] = '\0';
+}
+
+static void tb_frame(tbuf *t, const char *type, const char *payload)
+{
+    apr_size_t fl;
+    const char *f = frame_of(t->p, type, payload, &fl);
+    tb_add(t, f, fl);
+}
+
+/* A reasoning block whose signature (or redacted data) comes in `n`
+ * deltas of `piece`. */
+static const char *bedrock_sig_stream(apr_pool_t *p, const char *key,
+                                      const char *piece, int n,
+                                      apr_size_t *len)
+{
+    tbuf t = { p, NULL, 0, 0 };
+    const char *d = apr_psprintf(p, "{\"contentBlockIndex\":0,\"delta\":{"
+                                 "\"reasoningContent\":{\"%s\":\"%s\"}}}",
+                                 key, piece);
+    int i;
+
+    tb_frame(&t, "contentBlockDelta", "{\"contentBlockIndex\":0,\"delta\":{"
+             "\"reasoningContent\":{\"text\":\"Hmm.\"}}}");
+    for (i = 0; i < n; i++)
+        tb_frame(&t, "contentBlockDelta", d);
+    tb_frame(&t, "contentBlockStop", "{\"contentBlockIndex\":0}");
+    tb_frame(&t, "messageStop", "{\"stopReason\":\"end_turn\"}");
+    *len = t.n;
+    return t.s;
+}
+
+static void dec_signature_bounds(apr_pool_t *p)
+{
+    apr_size_t len;
+    const char *buf, *enc;
+    apr_status_t rv;
+    aura_rb_t *rb;
+    rec r;
+
+    /* 4000 deltas joined whole, in linear time */
+    buf = bedrock_sig_stream(p, "signature", "AbCd", 4000, &len);
+    rb = decode_with(p, aura_bedrock_decoder, buf, len, 1, &r, 0, &rv);
+    enc = sat(aura_rb_resource(rb), "output.0.encrypted_content");
+    AT_STREQ(sat(aura_rb_resource(rb), "status"), "completed",
+             "signature deltas: completed");
+    AT_OK(enc && strlen(enc) == strlen(AURA_BEDROCK_SIG) + 16000
+          && !strncmp(enc, AURA_BEDROCK_SIG "AbCdAbCd", 
+                      strlen(AURA_BEDROCK_SIG) + 8)
+          && !strcmp(enc + strlen(enc) - 4, "AbCd"),
+          "signature deltas: 4000 pieces joined in order");
+
+    /* past the content cap: the response fails, the transfer stops */
+    rb = decode_with(p, aura_bedrock_decoder, buf, len, 1, &r, 1000, &rv);
+    AT_STREQ(sat(aura_rb_resource(rb), "error.code"),
+             "upstream_response_too_large", "signature above the cap: fails");
+    AT_INTEQ(rv, APR_ENOSPC, "signature above the cap: feeding stops");
+    AT_OK(!check_events(p, &r, 0), "signature above the cap: error + failed");
+    buf = bedrock_sig_stream(p, "redactedContent", "c2VjcmV0", 200, &len);
+    rb = decode_with(p, aura_bedrock_decoder, buf, len, 1, &r, 1000, &rv);
+    AT_STREQ(sat(aura_rb_resource(rb), "error.code"),
+             "upstream_response_too_large", "redacted above the cap: fails");
+    rb = decode_with(p, aura_bedrock_decoder, buf, len, 1, &r, 0, &rv);
+    enc = sat(aura_rb_resource(rb), "output.0.encrypted_content");
+    AT_OK(enc && strlen(enc) == strlen(AURA_BEDROCK_REDACTED) + 1600,
+          "redacted deltas: joined");
+    /* at the cap exactly: kept */
+    buf = bedrock_sig_stream(p, "signature", "AbCd", 250, &len);
+    rb = decode_with(p, aura_bedrock_decoder, buf, len, 1, &r, 1004, &rv);
+    AT_STREQ(sat(aura_rb_resource(rb), "status"), "completed",
+             "signature within the cap (with its text): completed");
+}
+
+/* The Anthropic decoder (aura_anthropic_dec.c): signature_delta pieces. */
+static const char *anth_sig_stream(apr_pool_t *p, int n, apr_size_t *len)
+{
+    tbuf t = { p, NULL, 0, 0 };
+    const char *ev;
+    int i;
+
+#define SSE(s) tb_add(&t, s, strlen(s))
+    SSE("event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
+        "{\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n");
+    SSE("event: content_block_start\ndata: {\"type\":\"content_block_start\","
+        "\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":"
+        "\"\",\"signature\":\"\"}}\n\n");
+    SSE("event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+        "\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":"
+        "\"Hmm.\"}}\n\n");
+    ev = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+         "\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":"
+         "\"EqQB\"}}\n\n";
+    for (i = 0; i < n; i++)
+        SSE(ev);
+    SSE("event: content_block_stop\ndata: {\"type\":\"content_block_stop\","
+        "\"index\":0}\n\n");
+    SSE("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":"
+        "{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":9}}\n\n");
+    SSE("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+#undef SSE
+    *len = t.n;
+    return t.s;
+}
+
+static void anth_signature_bounds(apr_pool_t *p)
+{
+    aura_decoder_t *(*mk)(apr_pool_t *, aura_rb_t *, int)
+        = aura_adapter_anthropic.decoder;
+    apr_size_t len;
+    const char *buf, *enc, *b;
+    apr_status_t rv;
+    aura_rb_t *rb;
+    rec r;
+
+    buf = anth_sig_stream(p, 4000, &len);
+    rb = decode_with(p, mk, buf, len, 1, &r, 0, &rv);
+    enc = sat(aura_rb_resource(rb), "output.0.encrypted_content");
+    AT_STREQ(sat(aura_rb_resource(rb), "status"), "completed",
+             "anthropic signature deltas: completed");
+    AT_OK(enc && strlen(enc) == strlen("aura:anthropic:") + 16000
+          && !strncmp(enc, "aura:anthropic:EqQBEqQB", 23),
+          "anthropic signature deltas: 4000 pieces joined in order");
+    AT_OK(!check_events(p, &r, 1), "anthropic signature deltas: rules");
+
+    rb = decode_with(p, mk, buf, len, 1, &r, 1000, &rv);
+    AT_STREQ(sat(aura_rb_resource(rb), "error.code"),
+             "upstream_response_too_large",
+             "anthropic signature above the cap: fails");
+    AT_INTEQ(rv, APR_ENOSPC, "anthropic signature above the cap: stops");
+    AT_OK(!check_events(p, &r, 0),
+          "anthropic signature above the cap: error + failed");
+
+    /* redacted data in a body is held to the same bound */
+    b = "{\"type\":\"message\",\"content\":[{\"type\":\"redacted_thinking\","
+        "\"data\":\"c2VjcmV0c2VjcmV0\"},{\"type\":\"text\",\"text\":\"Hi\"}],"
+        "\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":1,"
+        "\"output_tokens\":1}}";
+    rb = decode_with(p, mk, b, strlen(b), 0, &r, 0, &rv);
+    AT_STREQ(sat(aura_rb_resource(rb), "output.0.encrypted_content"),
+             "aura:anthropic-redacted:c2VjcmV0c2VjcmV0",
+             "anthropic redacted: kept");
+    rb = decode_with(p, mk, b, strlen(b), 0, &r, strlen(b), &rv);
+    AT_OK(aura_rb_failed(rb) == 0, "anthropic redacted within the cap");
+}
+
+/* The Mistral decoder: many thinking chunks joined in order (one join,
+ * not a copy per chunk). */
+static void mistral_thinking_join(apr_pool_t *p)
+{
+    tbuf t = { p, NULL, 0, 0 };
+    aura_rb_t *rb;
+    json_object *res;
+    const char *got;
+    char piece[64];
+    int i, n = 3000;
+    rec r;
+
+#define ADD(s) tb_add(&t, s, strlen(s))
+    ADD("{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\","
+        "\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"message\":"
+        "{\"role\":\"assistant\",\"content\":[");
+    for (i = 0; i < n; i++) {
+        snprintf(piece, sizeof(piece), "{\"type\":\"thinking\",\"thinking\":"
+                 "[{\"type\":\"text\",\"text\":\"%04d\"}]},", i);
+        ADD(piece);
+    }
+    ADD("{\"type\":\"text\",\"text\":\"Answer\"}]}}],\"usage\":{"
+        "\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}}");
+#undef ADD
+    rb = decode_with(p, aura_adapter_mistral.decoder, t.s, t.n, 0, &r, 0,
+                     NULL);
+    res = aura_rb_resource(rb);
+    got = sat(res, "output.0.content.0.text");
+    if (!got)
+        got = sat(res, "output.0.summary.0.text");
+    AT_STREQ(sat(res, "output.0.type"), "reasoning", "mistral: reasoning");
+    AT_OK(got && strlen(got) == 4 * (apr_size_t)n
+          && !strncmp(got, "000000010002", 12)
+          && !strcmp(got + strlen(got) - 4, "2999"),
+          "mistral: 3000 thinking chunks joined in order");
+    AT_STREQ(sat(res, "output.1.content.0.text"), "Answer", "mistral: text");
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -1078,6 +1429,11 @@ int main(void)
     enc_tool_choice(p);
     enc_round_trip(p);
     enc_reasoning(p);
+    es_crc_table(p);
+    es_growth(p);
+    dec_signature_bounds(p);
+    anth_signature_bounds(p);
+    mistral_thinking_join(p);
     apr_pool_destroy(p);
     apr_terminate();
     return AT_DONE();
