@@ -48,6 +48,7 @@ typedef struct actx {
     json_object *lead;          /* tool_result (user) / thinking (assistant) */
     json_object *rest;          /* every other block of the turn */
     apr_array_header_t *called; /* function names used in the history */
+    apr_hash_t *called_set;     /* the same names, to look them up */
     int thinking;               /* extended thinking requested */
     json_object *thinking_cfg;  /* the "thinking" object to send, or NULL */
 } actx_t;
@@ -257,14 +258,13 @@ static const char *tool_id(apr_pool_t *p, const char *id)
     return s;
 }
 
-/* Each function name once, in order of first use. */
+/* Each function name once, in order of first use (a set beside the list:
+ * a scan of the list per call would be quadratic). */
 static void note_called(actx_t *c, const char *name)
 {
-    int i;
-
-    for (i = 0; i < c->called->nelts; i++)
-        if (!strcmp(APR_ARRAY_IDX(c->called, i, const char *), name))
-            return;
+    if (!name || apr_hash_get(c->called_set, name, APR_HASH_KEY_STRING))
+        return;
+    apr_hash_set(c->called_set, name, APR_HASH_KEY_STRING, name);
     APR_ARRAY_PUSH(c->called, const char *) = name;
 }
 
@@ -333,19 +333,21 @@ static aura_error_t *enc_function_output(actx_t *c, json_object *item,
 static const char *reasoning_text(apr_pool_t *p, json_object *item)
 {
     json_object *parts = aura_json_get(item, "content");
-    const char *s = "";
+    apr_array_header_t *texts;
     size_t i, n;
 
     if (!parts || json_object_array_length(parts) == 0)
         parts = aura_json_get(item, "summary");
     n = parts ? json_object_array_length(parts) : 0;
+    texts = apr_array_make(p, (int)(n ? n : 1), sizeof(const char *));
     for (i = 0; i < n; i++) {
         const char *t = aura_json_string(json_object_array_get_idx(parts, i),
                                          "text");
         if (t)
-            s = apr_pstrcat(p, s, t, NULL);
+            APR_ARRAY_PUSH(texts, const char *) = t;
     }
-    return s;
+    /* joined once: appending part by part is quadratic */
+    return apr_array_pstrcat(p, texts, 0);
 }
 
 static void enc_reasoning(actx_t *c, json_object *item)
@@ -523,6 +525,7 @@ static void enc_tools(actx_t *c, json_object *out)
 {
     const aura_request_t *r = c->req;
     json_object *choice, *allowed = NULL, *tools;
+    apr_hash_t *names = NULL;
     size_t i, n = json_object_array_length(r->tools);
 
     if (n == 0) {
@@ -533,11 +536,13 @@ static void enc_tools(actx_t *c, json_object *out)
     if (json_object_is_type(r->tool_choice, json_type_object)
         && !strcmp(aura_json_string(r->tool_choice, "type"), "allowed_tools"))
         allowed = aura_json_get(r->tool_choice, "tools");
+    if (allowed)        /* one lookup per tool, not a scan */
+        names = aura_enc_name_set(c->p, allowed);
     tools = json_object_new_array();
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(r->tools, i);
         if (!allowed
-            || aura_enc_name_in(allowed, aura_json_string(flat, "name")))
+            || aura_enc_lookup(names, aura_json_string(flat, "name")))
             json_object_array_add(tools, anthropic_tool(flat));
     }
     json_object_object_add(out, "tools", tools);
@@ -679,6 +684,7 @@ static aura_error_t *anthropic_encode(apr_pool_t *p, const aura_request_t *req,
     c.req = req;
     c.t = t;
     c.called = apr_array_make(p, 4, sizeof(const char *));
+    c.called_set = apr_hash_make(p);
     c.scratch = aura_json_pool(p, json_object_new_object());
     c.system = new_list(&c, "system");
     c.thinking = effort_budget(aura_json_string(req->reasoning, "effort"), t)

@@ -98,6 +98,41 @@ const char *aura_enc_call_name(const aura_request_t *req,
     return NULL;
 }
 
+apr_hash_t *aura_enc_call_names(apr_pool_t *p, const aura_request_t *req)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    size_t i, n = json_object_array_length(req->input);
+
+    for (i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(req->input, i);
+        const char *id = aura_json_string(it, "call_id");
+        const char *name = aura_json_string(it, "name");
+        if (id && !strcmp(aura_json_string(it, "type"), "function_call")
+            && !apr_hash_get(h, id, APR_HASH_KEY_STRING))
+            apr_hash_set(h, id, APR_HASH_KEY_STRING, name ? name : "");
+    }
+    return h;
+}
+
+apr_hash_t *aura_enc_name_set(apr_pool_t *p, json_object *list)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    size_t i, n = list ? json_object_array_length(list) : 0;
+
+    for (i = 0; i < n; i++) {
+        const char *name = aura_json_string(json_object_array_get_idx(list, i),
+                                            "name");
+        if (name)
+            apr_hash_set(h, name, APR_HASH_KEY_STRING, name);
+    }
+    return h;
+}
+
+const char *aura_enc_lookup(apr_hash_t *h, const char *key)
+{
+    return key ? apr_hash_get(h, key, APR_HASH_KEY_STRING) : NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Chat-style message lists                                           */
 

@@ -8,6 +8,8 @@
 #ifndef AURA_ENC_COMMON_H
 #define AURA_ENC_COMMON_H
 
+#include <apr_hash.h>
+
 #include "aura_adapter.h"
 
 /* o[key] = the string s. */
@@ -41,9 +43,23 @@ void aura_enc_add_num(const aura_request_t *req, json_object *o,
 int aura_enc_name_in(json_object *list, const char *name);
 
 /* The name of the function_call in the input that `call_id` answers, or
- * NULL. */
+ * NULL. Scans the input: for one lookup only (per output, use
+ * aura_enc_call_names). */
 const char *aura_enc_call_name(const aura_request_t *req,
                                const char *call_id);
+
+/* The same answers for every call_id, from one pass over the input:
+ * call_id -> name of the first function_call with that id. Look up with
+ * aura_enc_lookup. */
+apr_hash_t *aura_enc_call_names(apr_pool_t *p, const aura_request_t *req);
+
+/* The "name" of each {"name": ...} object in `list` (may be NULL), as a
+ * set: aura_enc_lookup(set, name) != NULL when aura_enc_name_in(list,
+ * name). Built once per request, so filtering N tools is linear. */
+apr_hash_t *aura_enc_name_set(apr_pool_t *p, json_object *list);
+
+/* h[key], or NULL (also when key is NULL). */
+const char *aura_enc_lookup(apr_hash_t *h, const char *key);
 
 /* ------------------------------------------------------------------ */
 /* Chat-style message lists (Chat Completions, Ollama)                */

@@ -35,6 +35,7 @@ typedef struct gctx {
     json_object *turn;          /* current turn's parts, or NULL */
     int model_turn;             /* the current turn is the model's */
     const char *sig;            /* pending thoughtSignature */
+    apr_hash_t *calls;          /* call_id -> name of the latest call yet */
 } gctx_t;
 
 static json_object *text_part(const char *s)
@@ -263,22 +264,12 @@ static aura_error_t *enc_call(gctx_t *c, json_object *item, const char *at)
     part = json_object_new_object();
     json_object_object_add(part, "functionCall", fc);
     push(c, 1, part);
-    return NULL;
-}
-
-/* Gemini matches a response to its call by name: the name of the nearest
- * earlier function_call with the same call_id (ids may repeat across
- * turns when the decoder had to make them up). */
-static const char *call_name(gctx_t *c, const char *call_id, size_t before)
-{
-    json_object *input = c->req->input;
-
-    while (before-- > 0) {
-        json_object *it = json_object_array_get_idx(input, before);
-        if (!strcmp(aura_json_string(it, "type"), "function_call")
-            && !strcmp(aura_json_string(it, "call_id"), call_id))
-            return aura_json_string(it, "name");
-    }
+    /* Gemini matches a response to its call by name: the name of the
+     * nearest earlier function_call with the same call_id (ids may repeat
+     * across turns when the decoder had to make them up). Kept as the
+     * calls go by, so that no output rescans the input. */
+    apr_hash_set(c->calls, id ? id : "", APR_HASH_KEY_STRING,
+                 aura_json_string(item, "name"));
     return NULL;
 }
 
@@ -298,12 +289,17 @@ static json_object *response_obj(gctx_t *c, json_object *output)
     }
     else {
         size_t i, n = json_object_array_length(output);
+        apr_array_header_t *texts = apr_array_make(c->p, 4,
+                                                   sizeof(const char *));
         for (i = 0; i < n; i++) {
             json_object *pt = json_object_array_get_idx(output, i);
-            if (!strcmp(aura_json_string(pt, "type"), "input_text"))
-                s = apr_pstrcat(c->p, s ? s : "",
-                                aura_json_string(pt, "text"), NULL);
+            const char *t = aura_json_string(pt, "text");
+            if (t && !strcmp(aura_json_string(pt, "type"), "input_text"))
+                APR_ARRAY_PUSH(texts, const char *) = t;
         }
+        /* joined once: appending part by part is quadratic */
+        if (texts->nelts)
+            s = apr_array_pstrcat(c->p, texts, 0);
     }
     r = json_object_new_object();
     aura_enc_add_str(r, "output", s ? s : "");
@@ -333,11 +329,11 @@ static aura_error_t *output_media(gctx_t *c, json_object *output,
     return NULL;
 }
 
-static aura_error_t *enc_output(gctx_t *c, json_object *item, size_t i,
+static aura_error_t *enc_output(gctx_t *c, json_object *item,
                                 const char *at)
 {
     const char *id = aura_json_string(item, "call_id");
-    const char *name = call_name(c, id ? id : "", i);
+    const char *name = aura_enc_lookup(c->calls, id ? id : "");
     json_object *output = aura_json_get(item, "output");
     json_object *part, *fr;
 
@@ -379,7 +375,7 @@ static aura_error_t *enc_item(gctx_t *c, json_object *item, size_t i)
     if (!strcmp(type, "function_call"))
         return enc_call(c, item, at);
     if (!strcmp(type, "function_call_output"))
-        return enc_output(c, item, i, at);
+        return enc_output(c, item, at);
     if (!strcmp(type, "reasoning")) {
         enc_reasoning(c, item);
         return NULL;
@@ -395,6 +391,7 @@ static aura_error_t *enc_contents(gctx_t *c, json_object *out)
     json_object *si;
     aura_error_t *e;
 
+    c->calls = apr_hash_make(c->p);
     c->contents = json_object_new_array();
     c->system = json_object_new_array();
     json_object_object_add(out, "contents", c->contents);
@@ -485,6 +482,7 @@ static void enc_tools(gctx_t *c, json_object *out)
 {
     json_object *choice = c->req->tool_choice, *allowed = NULL;
     json_object *decls, *tool, *tools, *names;
+    apr_hash_t *set = NULL;
     size_t i, n = json_object_array_length(c->req->tools);
 
     if (n == 0)
@@ -492,12 +490,14 @@ static void enc_tools(gctx_t *c, json_object *out)
     if (json_object_is_type(choice, json_type_object)
         && !strcmp(aura_json_string(choice, "type"), "allowed_tools"))
         allowed = aura_json_get(choice, "tools");
+    if (allowed)        /* one lookup per tool, not a scan */
+        set = aura_enc_name_set(c->p, allowed);
     decls = json_object_new_array();
     names = aura_json_pool(c->p, json_object_new_array());
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(c->req->tools, i);
         const char *name = aura_json_string(flat, "name");
-        if (allowed && !aura_enc_name_in(allowed, name))
+        if (allowed && !aura_enc_lookup(set, name))
             continue;
         json_object_array_add(decls, declaration(flat));
         if (allowed)
@@ -604,7 +604,7 @@ static aura_error_t *gemini_encode(apr_pool_t *p, const aura_request_t *req,
                                    const aura_target_t *t, const char **body,
                                    apr_size_t *len)
 {
-    gctx_t c = { p, req, t, NULL, NULL, NULL, 0, NULL };
+    gctx_t c = { p, req, t, NULL, NULL, NULL, 0, NULL, NULL };
     json_object *out;
     aura_error_t *e;
 

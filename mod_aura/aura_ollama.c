@@ -28,6 +28,7 @@ typedef struct octx {
     apr_pool_t *p;
     const aura_request_t *req;
     aura_enc_msgs_t ms;
+    apr_hash_t *calls;          /* call_id -> name, made on first use */
 } octx_t;
 
 /* A data: URL's base64 payload, which is what Ollama's `images` takes.
@@ -78,15 +79,19 @@ static aura_error_t *put_content(octx_t *c, json_object *m,
             APR_ARRAY_PUSH(text, const char *) =
                 aura_json_string(part, "refusal");
         else if (!strcmp(type, "input_image")) {
-            if ((e = image_b64(c, part, pat, &b64)))
+            if ((e = image_b64(c, part, pat, &b64))) {
+                json_object_put(images);    /* not in m yet */
                 return e;
+            }
             if (!images)
                 images = json_object_new_array();
             json_object_array_add(images, json_object_new_string(b64));
         }
-        else
+        else {
+            json_object_put(images);
             return aura_enc_unsupported(c->p, pat, "Ollama takes text and "
                                         "images only, not files.");
+        }
     }
     aura_enc_add_str(m, "content", apr_array_pstrcat(c->p, text, '\n'));
     if (images)
@@ -163,10 +168,16 @@ static aura_error_t *enc_function_output(octx_t *c, json_object *item,
                                          const char *at)
 {
     json_object *output = aura_json_get(item, "output");
-    const char *name = aura_enc_call_name(c->req,
-                                          aura_json_string(item, "call_id"));
-    json_object *m = aura_enc_new_msg("tool");
+    json_object *m;
+    const char *name;
     aura_error_t *e;
+
+    /* One map for all outputs: a scan of the input per output would be
+     * quadratic in a client-sized list. */
+    if (!c->calls)
+        c->calls = aura_enc_call_names(c->p, c->req);
+    name = aura_enc_lookup(c->calls, aura_json_string(item, "call_id"));
+    m = aura_enc_new_msg("tool");
 
     if (json_object_is_type(output, json_type_string))
         aura_enc_add_str(m, "content", json_object_get_string(output));
@@ -224,6 +235,7 @@ static json_object *ollama_tool(json_object *flat)
 static aura_error_t *enc_tools(octx_t *c, json_object *out)
 {
     json_object *choice = c->req->tool_choice, *allowed = NULL, *tools;
+    apr_hash_t *names = NULL;
     size_t i, n = json_object_array_length(c->req->tools);
     const char *mode = json_object_is_type(choice, json_type_string)
                            ? json_object_get_string(choice) : NULL;
@@ -239,11 +251,13 @@ static aura_error_t *enc_tools(octx_t *c, json_object *out)
         || (type && !strcmp(type, "function")))
         return aura_enc_unsupported(c->p, "tool_choice", "Ollama cannot be "
                                     "made to call a tool; use \"auto\".");
+    if (allowed)        /* one lookup per tool, not a scan */
+        names = aura_enc_name_set(c->p, allowed);
     tools = json_object_new_array();
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(c->req->tools, i);
         if (!allowed
-            || aura_enc_name_in(allowed, aura_json_string(flat, "name")))
+            || aura_enc_lookup(names, aura_json_string(flat, "name")))
             json_object_array_add(tools, ollama_tool(flat));
     }
     json_object_object_add(out, "tools", tools);
@@ -305,7 +319,7 @@ static aura_error_t *ollama_encode(apr_pool_t *p, const aura_request_t *req,
                                    const aura_target_t *t, const char **body,
                                    apr_size_t *len)
 {
-    octx_t c = { p, req, { NULL, NULL } };
+    octx_t c = { p, req, { NULL, NULL }, NULL };
     json_object *out;
     aura_error_t *e;
 

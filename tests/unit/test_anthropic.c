@@ -7,6 +7,9 @@
  * Fixtures are found under $AURA_FIXTURES (default "tests/fixtures",
  * relative to the repository root the tests run from).
  */
+#include <time.h>
+#include <unistd.h>
+
 #include "aura_adapter.h"
 
 aura_decoder_t *aura_anthropic_decoder(apr_pool_t *p, aura_rb_t *rb,
@@ -610,6 +613,184 @@ static void enc_thinking(apr_pool_t *p)
     AT_OK(!strstr(enc(p, "{\"model\":\"m\",\"input\":[" SIG_ITEM ","
                       "{\"role\":\"user\",\"content\":\"x\"}]}"), "SIG1"),
           "enc: no thinking requested → thinking blocks not sent");
+    AT_OK(strstr(enc(p, "{\"model\":\"m\",\"input\":[{\"role\":\"user\","
+                     "\"content\":\"x\"},{\"type\":\"reasoning\",\"summary\":"
+                     "[{\"type\":\"summary_text\",\"text\":\"a\"},{\"type\":"
+                     "\"summary_text\",\"text\":\"\"},{\"type\":"
+                     "\"summary_text\",\"text\":\"bc\"},{\"type\":"
+                     "\"summary_text\",\"text\":\"d\"}],\"encrypted_content\":"
+                     "\"aura:anthropic:S\"},{\"role\":\"user\",\"content\":"
+                     "\"y\"}],\"reasoning\":{\"effort\":\"high\"}}"),
+                 "{\"type\":\"thinking\",\"thinking\":\"abcd\","
+                 "\"signature\":\"S\"}") != NULL,
+          "enc: summaries joined exactly when there is no content");
+    AT_OK(strstr(enc(p, "{\"model\":\"m\",\"input\":[{\"role\":\"user\","
+                     "\"content\":\"x\"},{\"type\":\"reasoning\",\"summary\":"
+                     "[],\"encrypted_content\":\"aura:anthropic:S\"},"
+                     "{\"role\":\"user\",\"content\":\"y\"}],\"reasoning\":"
+                     "{\"effort\":\"high\"}}"),
+                 "{\"type\":\"thinking\",\"thinking\":\"\","
+                 "\"signature\":\"S\"}") != NULL,
+          "enc: no parts → empty thinking text");
+}
+
+/* Each function called in the history is declared once, in order of
+ * first use. */
+static void enc_history_names(apr_pool_t *p)
+{
+    AT_OK(strstr(enc(p, "{\"model\":\"m\",\"input\":["
+                     "{\"type\":\"function_call\",\"call_id\":\"c1\","
+                     "\"name\":\"now\",\"arguments\":\"{}\"},"
+                     "{\"type\":\"function_call\",\"call_id\":\"c2\","
+                     "\"name\":\"sum\",\"arguments\":\"{}\"},"
+                     "{\"type\":\"function_call\",\"call_id\":\"c3\","
+                     "\"name\":\"now\",\"arguments\":\"{}\"}]}"),
+                 "\"tools\":[{\"name\":\"now\",\"input_schema\":{\"type\":"
+                 "\"object\"}},{\"name\":\"sum\",\"input_schema\":{\"type\":"
+                 "\"object\"}}],\"tool_choice\":{\"type\":\"none\"}}")
+          != NULL, "enc: history names once each, in order of first use");
+}
+
+/* ---- scale: per-item work must not grow with the request ---------------- */
+
+/* The review's reproducers: 20,000 outputs / tools / parts took seconds
+ * (a rescan of the input or of a name list per item) or hundreds of MB
+ * (a string re-copied per part). Linear code does each in well under a
+ * second, even under ASan; the quadratic code took over ten. */
+#define BIG_N 20000
+#define BIG_SECONDS 2.0
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Resident memory now, in MB. */
+static long rss_mb(void)
+{
+    long size = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return res * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+/* `n` copies of `each` joined by commas; each %d in it (two at most) is
+ * the index, counting down when `down`. */
+static const char *repeat(apr_pool_t *p, const char *each, int n, int down)
+{
+    apr_array_header_t *a = apr_array_make(p, n, sizeof(char *));
+    int i, k;
+
+    for (i = 0; i < n; i++) {
+        k = down ? n - 1 - i : i;
+        APR_ARRAY_PUSH(a, const char *) =
+            apr_psprintf(p, i ? ",%s" : "%s", apr_psprintf(p, each, k, k));
+    }
+    return apr_array_pstrcat(p, a, 0);
+}
+
+static size_t alen(json_object *o, const char *path)
+{
+    json_object *a = at(o, path);
+    return json_object_is_type(a, json_type_array)
+               ? json_object_array_length(a) : 0;
+}
+
+/* Encodes `in` with `a` in pool p; *secs and *mb: the encoder's time and
+ * the memory it held when done. The parsed body, or NULL. */
+static json_object *encode_big(const aura_adapter_t *a, apr_pool_t *p,
+                               const char *in, double *secs, long *mb)
+{
+    aura_target_t t = {.provider = "x", .upstream_model = "up-model"};
+    aura_request_t *req = NULL;
+    const char *body = NULL;
+    apr_size_t len = 0;
+    aura_error_t *e = aura_request_parse(p, in, strlen(in), &req);
+    double t0;
+    long m0;
+
+    if (e) {
+        printf("#   parse: %s\n", e->message);
+        return NULL;
+    }
+    m0 = rss_mb();
+    t0 = now_s();
+    e = a->encode(p, req, &t, &body, &len);
+    *secs = now_s() - t0;
+    *mb = rss_mb() - m0;
+    if (e) {
+        printf("#   encode: %s\n", e->message);
+        return NULL;
+    }
+    return aura_json_pool(p, json_tokener_parse(body));
+}
+#define ANT (&aura_adapter_anthropic)
+
+static void enc_scale(apr_pool_t *parent)
+{
+    apr_pool_t *p;
+    json_object *doc;
+    const char *s;
+    double secs = 0;
+    long mb = 0;
+
+    /* a reasoning item of 4,000 summary parts: joined once (the old
+     * append copied the growing text per part: 256 MB here) */
+    apr_pool_create(&p, parent);
+    doc = encode_big(ANT, p, apr_pstrcat(p, "{\"input\":[{\"role\":\"user\","
+                     "\"content\":\"hi\"},{\"type\":\"reasoning\","
+                     "\"encrypted_content\":\"aura:anthropic:x\","
+                     "\"summary\":[",
+                     repeat(p, "{\"type\":\"summary_text\",\"text\":"
+                            "\"%031d\"}", 4000, 0),
+                     "]},{\"role\":\"user\",\"content\":\"go\"}],"
+                     "\"reasoning\":{\"effort\":\"high\"}}", NULL),
+                     &secs, &mb);
+    s = sat(doc, "messages.1.content.0.thinking");
+    AT_INTEQ(s ? strlen(s) : 0, 4000 * 31, "scale: 4,000 summary parts");
+    AT_OK(s && !strncmp(s + 31, "0000000000000000000000000000001", 31)
+          && !strcmp(s + 3999 * 31, "0000000000000000000000000003999"),
+          "scale: joined in order");
+    printf("#   4,000 summary parts: %.3f s, %ld MB held\n", secs, mb);
+    AT_OK(mb < 64, "scale: joining summaries holds no quadratic memory");
+    apr_pool_destroy(p);
+
+    /* 20,000 tools, all allowed (listed backwards) */
+    apr_pool_create(&p, parent);
+    doc = encode_big(ANT, p, apr_pstrcat(p, "{\"input\":\"q\",\"tools\":[",
+                     repeat(p, "{\"type\":\"function\",\"name\":\"f%d\"}",
+                            BIG_N, 0),
+                     "],\"tool_choice\":{\"type\":\"allowed_tools\","
+                     "\"mode\":\"auto\",\"tools\":[",
+                     repeat(p, "{\"type\":\"function\",\"name\":\"f%d\"}",
+                            BIG_N, 1), "]}}", NULL), &secs, &mb);
+    AT_INTEQ(alen(doc, "tools"), BIG_N, "scale: 20,000 allowed tools sent");
+    AT_STREQ(sat(doc, "tools.19999.name"), "f19999", "scale: in order");
+    printf("#   20,000 allowed tools: %.3f s\n", secs);
+    AT_OK(secs < BIG_SECONDS, "scale: allowed_tools filter in linear time");
+    apr_pool_destroy(p);
+
+    /* 50,000 calls to different functions and no tools: each name is
+     * declared once without a scan of the names so far (a cheap scan:
+     * it takes this many to show; 8 s before the fix) */
+    apr_pool_create(&p, parent);
+    doc = encode_big(ANT, p, apr_pstrcat(p, "{\"input\":[{\"role\":\"user\","
+                     "\"content\":\"q\"},",
+                     repeat(p, "{\"type\":\"function_call\",\"call_id\":"
+                            "\"c%d\",\"name\":\"f%d\",\"arguments\":"
+                            "\"{}\"}", 50000, 0), "]}", NULL), &secs, &mb);
+    AT_INTEQ(alen(doc, "tools"), 50000, "scale: 50,000 history tools");
+    AT_STREQ(sat(doc, "tools.49999.name"), "f49999", "scale: in order");
+    printf("#   50,000 history calls: %.3f s\n", secs);
+    AT_OK(secs < 1.5 * BIG_SECONDS, "scale: history tools in linear time");
+    apr_pool_destroy(p);
 }
 
 static void enc_request(apr_pool_t *p)
@@ -660,6 +841,8 @@ int main(void)
     enc_choices(p);
     enc_media(p);
     enc_thinking(p);
+    enc_history_names(p);
+    enc_scale(p);
     enc_request(p);
     apr_pool_destroy(p);
     apr_terminate();

@@ -7,6 +7,7 @@
 
 #include "aura_test.h"
 #include "aura_adapter.h"
+#include "aura_enc_common.h"
 
 static apr_pool_t *pool;
 
@@ -409,6 +410,53 @@ static void test_oresp_no_mutation(void)
     AT_STREQ(aura_json_string(req->body, "model"), "m", "original model");
 }
 
+/* The lookup tables the provider encoders build once per request
+ * (call_id -> name; the allowed tool names) answer as the scans they
+ * replace did. */
+static void test_enc_tables(void)
+{
+    const char *in = "{\"model\":\"m\",\"input\":["
+        "{\"role\":\"user\",\"content\":\"q\"},"
+        "{\"type\":\"function_call_output\",\"call_id\":\"b\","
+        "\"output\":\"x\"},"
+        "{\"type\":\"function_call\",\"call_id\":\"a\",\"name\":\"fa\","
+        "\"arguments\":\"{}\"},"
+        "{\"type\":\"function_call\",\"call_id\":\"b\",\"name\":\"fb\","
+        "\"arguments\":\"{}\"},"
+        "{\"type\":\"function_call\",\"call_id\":\"a\",\"name\":\"fa2\","
+        "\"arguments\":\"{}\"}]}";
+    static const char *const ids[] = { "a", "b", "c", "", NULL };
+    aura_request_t *req = NULL;
+    apr_hash_t *h;
+    json_object *list;
+    int i;
+
+    AT_OK(aura_request_parse(pool, in, strlen(in), &req) == NULL, "parse");
+    if (!req)
+        return;
+    h = aura_enc_call_names(pool, req);
+    for (i = 0; i < 5; i++)
+        AT_STREQ(aura_enc_lookup(h, ids[i]), aura_enc_call_name(req, ids[i]),
+                 apr_psprintf(pool, "call names: '%s' as the scan answers",
+                              ids[i] ? ids[i] : "(null)"));
+    AT_STREQ(aura_enc_lookup(h, "a"), "fa", "call names: first call wins");
+    AT_STREQ(aura_enc_lookup(h, "b"), "fb", "call names: a later call too");
+    AT_INTEQ(apr_hash_count(h), 2, "call names: one entry per id");
+
+    list = aura_json_pool(pool, json_tokener_parse(
+        "[{\"type\":\"function\",\"name\":\"f\"},{\"type\":\"function\","
+        "\"name\":\"g\"},{\"type\":\"function\",\"name\":\"f\"}]"));
+    h = aura_enc_name_set(pool, list);
+    AT_OK(aura_enc_lookup(h, "f") && aura_enc_lookup(h, "g")
+          && aura_enc_name_in(list, "f") && aura_enc_name_in(list, "g"),
+          "name set: holds the listed names");
+    AT_OK(!aura_enc_lookup(h, "h") && !aura_enc_name_in(list, "h")
+          && !aura_enc_lookup(h, "") && !aura_enc_lookup(h, NULL),
+          "name set: and nothing else");
+    AT_INTEQ(apr_hash_count(aura_enc_name_set(pool, NULL)), 0,
+             "name set: of no list is empty");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -423,6 +471,7 @@ int main(void)
     test_chat_errors();
     test_oresp();
     test_oresp_no_mutation();
+    test_enc_tables();
 
     apr_pool_destroy(pool);
     apr_terminate();

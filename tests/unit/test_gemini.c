@@ -12,6 +12,9 @@
 #include "dec_check.h"
 #include "aura_upstream.h"
 
+#include <time.h>
+#include <unistd.h>
+
 static apr_pool_t *pool;
 
 /* dec_check.h reads tests/fixtures/openai; ours are next to it. */
@@ -563,9 +566,190 @@ static void encoder_calls(void)
     enc_err("{\"input\":[{\"role\":\"user\",\"content\":\"q\"},{\"type\":"
             "\"function_call_output\",\"call_id\":\"c9\",\"output\":\"x\"}]}",
             "input[1].call_id", "output without its call → 400");
+    /* each output takes the name of the nearest EARLIER call with its id:
+     * interleaved calls, and an id used again by a later call */
+    enc_eq("{\"input\":[{\"role\":\"user\",\"content\":\"q\"},"
+           "{\"type\":\"function_call\",\"call_id\":\"x\",\"name\":\"f1\","
+           "\"arguments\":\"{}\"},"
+           "{\"type\":\"function_call\",\"call_id\":\"y\",\"name\":\"g\","
+           "\"arguments\":\"{}\"},"
+           "{\"type\":\"function_call_output\",\"call_id\":\"y\","
+           "\"output\":\"o1\"},"
+           "{\"type\":\"function_call_output\",\"call_id\":\"x\","
+           "\"output\":\"o2\"},"
+           "{\"type\":\"function_call\",\"call_id\":\"x\",\"name\":\"f2\","
+           "\"arguments\":\"{}\"},"
+           "{\"type\":\"function_call_output\",\"call_id\":\"x\","
+           "\"output\":\"o3\"},"
+           "{\"type\":\"function_call_output\",\"call_id\":\"y\","
+           "\"output\":\"o4\"}]}",
+           "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"q\"}]},"
+           "{\"role\":\"model\",\"parts\":["
+           "{\"functionCall\":{\"name\":\"f1\",\"args\":{},\"id\":\"x\"}},"
+           "{\"functionCall\":{\"name\":\"g\",\"args\":{},\"id\":\"y\"}}]},"
+           "{\"role\":\"user\",\"parts\":["
+           "{\"functionResponse\":{\"id\":\"y\",\"name\":\"g\",\"response\":"
+           "{\"output\":\"o1\"}}},"
+           "{\"functionResponse\":{\"id\":\"x\",\"name\":\"f1\",\"response\":"
+           "{\"output\":\"o2\"}}}]},"
+           "{\"role\":\"model\",\"parts\":["
+           "{\"functionCall\":{\"name\":\"f2\",\"args\":{},\"id\":\"x\"}}]},"
+           "{\"role\":\"user\",\"parts\":["
+           "{\"functionResponse\":{\"id\":\"x\",\"name\":\"f2\",\"response\":"
+           "{\"output\":\"o3\"}}},"
+           "{\"functionResponse\":{\"id\":\"y\",\"name\":\"g\",\"response\":"
+           "{\"output\":\"o4\"}}}]}]}",
+           "outputs named by the nearest earlier call with their id "
+           "(interleaved ids, an id reused by a later call)");
+    enc_err("{\"input\":[{\"role\":\"user\",\"content\":\"q\"},"
+            "{\"type\":\"function_call_output\",\"call_id\":\"x\","
+            "\"output\":\"o\"},{\"type\":\"function_call\",\"call_id\":\"x\","
+            "\"name\":\"f\",\"arguments\":\"{}\"}]}",
+            "input[1].call_id", "a call AFTER its output does not count");
     enc_err("{\"input\":[{\"role\":\"user\",\"content\":\"q\"},{\"type\":"
             "\"function_call\",\"call_id\":\"c\",\"name\":\"f\",\"arguments\":"
             "\"[1]\"}]}", "input[1].arguments", "arguments not an object");
+}
+
+/* ---- scale: per-item work must not grow with the request ---------------- */
+
+/* The review's reproducers: 20,000 outputs / tools / parts took seconds
+ * (a rescan of the input or of the allowed list per item) or hundreds of
+ * MB (a string re-copied per part). Linear code does each in well under
+ * a second, even under ASan; the quadratic code took over ten. */
+#define BIG_N 20000
+#define BIG_SECONDS 2.0
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Resident memory now, in MB. */
+static long rss_mb(void)
+{
+    long size = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return res * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+/* `n` copies of `each` joined by commas; each %d in it (two at most) is
+ * the index, counting down when `down`. */
+static const char *repeat(apr_pool_t *p, const char *each, int n, int down)
+{
+    apr_array_header_t *a = apr_array_make(p, n, sizeof(char *));
+    int i, k;
+
+    for (i = 0; i < n; i++) {
+        k = down ? n - 1 - i : i;
+        APR_ARRAY_PUSH(a, const char *) =
+            apr_psprintf(p, i ? ",%s" : "%s", apr_psprintf(p, each, k, k));
+    }
+    return apr_array_pstrcat(p, a, 0);
+}
+
+static size_t alen(json_object *o, const char *path)
+{
+    json_object *a = at(o, path);
+    return json_object_is_type(a, json_type_array)
+               ? json_object_array_length(a) : 0;
+}
+
+/* Encodes `in` in its own pool; *secs and *mb: the encoder's time and
+ * the memory it held when done. The parsed body, or NULL. */
+static json_object *encode_big(apr_pool_t *p, const char *in, double *secs,
+                               long *mb)
+{
+    aura_target_t t = {.provider = "gem", .upstream_model = "gemini-x"};
+    aura_request_t *req = NULL;
+    const char *body = NULL;
+    apr_size_t len = 0;
+    aura_error_t *e = aura_request_parse(p, in, strlen(in), &req);
+    double t0;
+    long m0;
+
+    if (e) {
+        printf("#   parse: %s\n", e->message);
+        return NULL;
+    }
+    m0 = rss_mb();
+    t0 = now_s();
+    e = aura_adapter_gemini.encode(p, req, &t, &body, &len);
+    *secs = now_s() - t0;
+    *mb = rss_mb() - m0;
+    if (e) {
+        printf("#   encode: %s\n", e->message);
+        return NULL;
+    }
+    return aura_json_pool(p, json_tokener_parse(body));
+}
+
+static void encoder_scale(void)
+{
+    apr_pool_t *p;
+    json_object *doc;
+    const char *s, *tools;
+    double secs = 0;
+    long mb = 0;
+
+    /* one output of 4,000 text parts: joined once (the old append copied
+     * the growing text per part: 256 MB here) */
+    apr_pool_create(&p, pool);
+    doc = encode_big(p, apr_pstrcat(p, "{\"input\":[{\"type\":"
+                     "\"function_call\",\"call_id\":\"c\",\"name\":\"f\","
+                     "\"arguments\":\"{}\"},{\"type\":\"function_call_output\","
+                     "\"call_id\":\"c\",\"output\":[",
+                     repeat(p, "{\"type\":\"input_text\",\"text\":\"%031d\"}",
+                            4000, 0), "]}]}", NULL), &secs, &mb);
+    s = sat(doc, "contents.1.parts.0.functionResponse.response.output");
+    AT_INTEQ(s ? strlen(s) : 0, 4000 * 31, "scale: 4,000 text parts joined");
+    AT_OK(s && !strncmp(s + 31, "0000000000000000000000000000001", 31)
+          && !strcmp(s + 3999 * 31, "0000000000000000000000000003999"),
+          "scale: in order");
+    printf("#   4,000 output parts: %.3f s, %ld MB held\n", secs, mb);
+    AT_OK(mb < 64, "scale: joining output parts holds no quadratic memory");
+    apr_pool_destroy(p);
+
+    /* 20,000 outputs of one call: each finds its name without a rescan */
+    apr_pool_create(&p, pool);
+    doc = encode_big(p, apr_pstrcat(p, "{\"input\":[{\"role\":\"user\","
+                     "\"content\":\"q\"},{\"type\":\"function_call\","
+                     "\"call_id\":\"a\",\"name\":\"f\",\"arguments\":\"{}\"},",
+                     repeat(p, "{\"type\":\"function_call_output\","
+                            "\"call_id\":\"a\",\"output\":\"%d\"}", BIG_N, 0),
+                     "]}", NULL), &secs, &mb);
+    AT_INTEQ(alen(doc, "contents.2.parts"), BIG_N,
+             "scale: 20,000 functionResponses");
+    AT_STREQ(sat(doc, "contents.2.parts.19999.functionResponse.name"), "f",
+             "scale: the last one named");
+    printf("#   20,000 outputs: %.3f s\n", secs);
+    AT_OK(secs < BIG_SECONDS, "scale: 20,000 outputs encode in linear time");
+    apr_pool_destroy(p);
+
+    /* 20,000 tools, all allowed (listed backwards) */
+    apr_pool_create(&p, pool);
+    tools = repeat(p, "{\"type\":\"function\",\"name\":\"f%d\"}", BIG_N, 0);
+    doc = encode_big(p, apr_pstrcat(p, "{\"input\":\"q\",\"tools\":[", tools,
+                     "],\"tool_choice\":{\"type\":\"allowed_tools\","
+                     "\"mode\":\"required\",\"tools\":[",
+                     repeat(p, "{\"type\":\"function\",\"name\":\"f%d\"}",
+                            BIG_N, 1), "]}}", NULL), &secs, &mb);
+    AT_INTEQ(alen(doc, "tools.0.functionDeclarations"), BIG_N,
+             "scale: 20,000 allowed tools declared");
+    AT_STREQ(sat(doc, "toolConfig.functionCallingConfig."
+                      "allowedFunctionNames.19999"), "f19999",
+             "scale: and named");
+    printf("#   20,000 allowed tools: %.3f s\n", secs);
+    AT_OK(secs < BIG_SECONDS, "scale: allowed_tools filter in linear time");
+    apr_pool_destroy(p);
 }
 
 static void encoder_generation(void)
@@ -714,6 +898,7 @@ int main(void)
     encoder_basic();
     encoder_tools();
     encoder_calls();
+    encoder_scale();
     encoder_generation();
     request_fn();
     round_trip();
