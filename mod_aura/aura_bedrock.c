@@ -572,15 +572,17 @@ static int enc_tools(bctx_t *c, json_object *out)
     size_t i, n = json_object_array_length(r->tools);
     json_object *allowed, *tools, *cfg, *choice;
     const char *mode, *named;
+    apr_hash_t *set;
 
     read_choice(r->tool_choice, &mode, &named, &allowed);
+    set = allowed ? aura_enc_name_set(c->p, allowed) : NULL;
     if (!strcmp(mode, "none") && !c->tool_blocks)
         return 0;               /* Converse has no "none": no tools */
     tools = json_object_new_array();
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(r->tools, i);
         const char *name = aura_json_string(flat, "name");
-        if ((allowed && !aura_enc_name_in(allowed, name))
+        if ((set && !aura_enc_lookup(set, name))
             || (named && !(c->caps & F_TOOL_NAMED) && strcmp(name, named)))
             continue;
         json_object_array_add(tools, tool_spec(flat));

@@ -309,6 +309,7 @@ static void enc_tools(cctx_t *c, json_object *out)
     json_object *choice = r->tool_choice, *allowed = NULL, *tools;
     size_t i, n = json_object_array_length(r->tools);
     const char *type;
+    apr_hash_t *set;
 
     if (n == 0)
         return;
@@ -318,10 +319,10 @@ static void enc_tools(cctx_t *c, json_object *out)
         && !(c->t->flags & AURA_TF_ALLOWED_TOOLS))
         allowed = aura_json_get(choice, "tools");
     tools = json_object_new_array();
+    set = allowed ? aura_enc_name_set(c->p, allowed) : NULL;
     for (i = 0; i < n; i++) {
         json_object *flat = json_object_array_get_idx(r->tools, i);
-        if (!allowed
-            || aura_enc_name_in(allowed, aura_json_string(flat, "name")))
+        if (!set || aura_enc_lookup(set, aura_json_string(flat, "name")))
             json_object_array_add(tools, chat_tool(flat));
     }
     json_object_object_add(out, "tools", tools);

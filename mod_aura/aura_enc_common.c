@@ -71,32 +71,7 @@ void aura_enc_add_num(const aura_request_t *req, json_object *o,
         json_object_object_add(o, as, json_object_new_double(v));
 }
 
-int aura_enc_name_in(json_object *list, const char *name)
-{
-    size_t i, n = list ? json_object_array_length(list) : 0;
 
-    for (i = 0; i < n; i++)
-        if (!strcmp(aura_json_string(json_object_array_get_idx(list, i),
-                                     "name"), name))
-            return 1;
-    return 0;
-}
-
-/* For wires that match a tool result to its call by function name. */
-const char *aura_enc_call_name(const aura_request_t *req,
-                               const char *call_id)
-{
-    size_t i, n = json_object_array_length(req->input);
-
-    for (i = 0; call_id && i < n; i++) {
-        json_object *it = json_object_array_get_idx(req->input, i);
-        const char *id = aura_json_string(it, "call_id");
-        if (!strcmp(aura_json_string(it, "type"), "function_call")
-            && id && !strcmp(id, call_id))
-            return aura_json_string(it, "name");
-    }
-    return NULL;
-}
 
 apr_hash_t *aura_enc_call_names(apr_pool_t *p, const aura_request_t *req)
 {

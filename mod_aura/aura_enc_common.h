@@ -38,24 +38,14 @@ aura_error_t *aura_enc_refuse_item(apr_pool_t *p, const char *type,
 void aura_enc_add_num(const aura_request_t *req, json_object *o,
                       const char *key, const char *as, double v);
 
-/* Whether the array of {"name": ...} objects `list` (may be NULL) holds
- * `name`. */
-int aura_enc_name_in(json_object *list, const char *name);
-
-/* The name of the function_call in the input that `call_id` answers, or
- * NULL. Scans the input: for one lookup only (per output, use
- * aura_enc_call_names). */
-const char *aura_enc_call_name(const aura_request_t *req,
-                               const char *call_id);
-
-/* The same answers for every call_id, from one pass over the input:
- * call_id -> name of the first function_call with that id. Look up with
+/* call_id -> name of the first function_call with that id in the input,
+ * from one pass over it (per-output scans were quadratic). Look up with
  * aura_enc_lookup. */
 apr_hash_t *aura_enc_call_names(apr_pool_t *p, const aura_request_t *req);
 
 /* The "name" of each {"name": ...} object in `list` (may be NULL), as a
- * set: aura_enc_lookup(set, name) != NULL when aura_enc_name_in(list,
- * name). Built once per request, so filtering N tools is linear. */
+ * set for aura_enc_lookup. Built once per request, so filtering N tools
+ * is linear. */
 apr_hash_t *aura_enc_name_set(apr_pool_t *p, json_object *list);
 
 /* h[key], or NULL (also when key is NULL). */

@@ -114,11 +114,10 @@ static void fix_assistant(apr_pool_t *p, json_object *m)
     }
 }
 
-static void fix_tool(apr_pool_t *p, const aura_request_t *req,
-                     json_object *m)
+static void fix_tool(apr_pool_t *p, apr_hash_t *names, json_object *m)
 {
     const char *id = aura_json_string(m, "tool_call_id");
-    const char *name = aura_enc_call_name(req, id);
+    const char *name = aura_enc_lookup(names, id);
 
     set_str(m, "tool_call_id", mistral_call_id(p, id));
     if (name)
@@ -129,6 +128,7 @@ static aura_error_t *fix_messages(apr_pool_t *p, const aura_request_t *req,
                                   json_object *msgs)
 {
     size_t i, n = json_object_array_length(msgs);
+    apr_hash_t *names = NULL;     /* call_id → name, built once if needed */
     aura_error_t *e;
 
     for (i = 0; i < n; i++) {
@@ -139,8 +139,11 @@ static aura_error_t *fix_messages(apr_pool_t *p, const aura_request_t *req,
             return e;
         if (!strcmp(role, "assistant"))
             fix_assistant(p, m);
-        else if (!strcmp(role, "tool"))
-            fix_tool(p, req, m);
+        else if (!strcmp(role, "tool")) {
+            if (!names)
+                names = aura_enc_call_names(p, req);
+            fix_tool(p, names, m);
+        }
     }
     return NULL;
 }

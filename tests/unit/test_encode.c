@@ -426,6 +426,7 @@ static void test_enc_tables(void)
         "{\"type\":\"function_call\",\"call_id\":\"a\",\"name\":\"fa2\","
         "\"arguments\":\"{}\"}]}";
     static const char *const ids[] = { "a", "b", "c", "", NULL };
+    static const char *const want[] = { "fa", "fb", NULL, NULL, NULL };
     aura_request_t *req = NULL;
     apr_hash_t *h;
     json_object *list;
@@ -436,8 +437,8 @@ static void test_enc_tables(void)
         return;
     h = aura_enc_call_names(pool, req);
     for (i = 0; i < 5; i++)
-        AT_STREQ(aura_enc_lookup(h, ids[i]), aura_enc_call_name(req, ids[i]),
-                 apr_psprintf(pool, "call names: '%s' as the scan answers",
+        AT_STREQ(aura_enc_lookup(h, ids[i]), want[i],
+                 apr_psprintf(pool, "call names: '%s'",
                               ids[i] ? ids[i] : "(null)"));
     AT_STREQ(aura_enc_lookup(h, "a"), "fa", "call names: first call wins");
     AT_STREQ(aura_enc_lookup(h, "b"), "fb", "call names: a later call too");
@@ -447,10 +448,9 @@ static void test_enc_tables(void)
         "[{\"type\":\"function\",\"name\":\"f\"},{\"type\":\"function\","
         "\"name\":\"g\"},{\"type\":\"function\",\"name\":\"f\"}]"));
     h = aura_enc_name_set(pool, list);
-    AT_OK(aura_enc_lookup(h, "f") && aura_enc_lookup(h, "g")
-          && aura_enc_name_in(list, "f") && aura_enc_name_in(list, "g"),
+    AT_OK(aura_enc_lookup(h, "f") && aura_enc_lookup(h, "g"),
           "name set: holds the listed names");
-    AT_OK(!aura_enc_lookup(h, "h") && !aura_enc_name_in(list, "h")
+    AT_OK(!aura_enc_lookup(h, "h")
           && !aura_enc_lookup(h, "") && !aura_enc_lookup(h, NULL),
           "name set: and nothing else");
     AT_INTEQ(apr_hash_count(aura_enc_name_set(pool, NULL)), 0,
