@@ -14,6 +14,7 @@
 
 #include <time.h>
 #include <unistd.h>
+#include "scale_check.h"
 
 static apr_pool_t *pool;
 
@@ -617,79 +618,11 @@ static void encoder_calls(void)
  * (a rescan of the input or of the allowed list per item) or hundreds of
  * MB (a string re-copied per part). Linear code does each in well under
  * a second, even under ASan; the quadratic code took over ten. */
-#define BIG_N 20000
-#define BIG_SECONDS 2.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Resident memory now, in MB. */
-static long rss_mb(void)
-{
-    long size = 0, res = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-
-    if (f) {
-        if (fscanf(f, "%ld %ld", &size, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return res * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
-}
-
-/* `n` copies of `each` joined by commas; each %d in it (two at most) is
- * the index, counting down when `down`. */
-static const char *repeat(apr_pool_t *p, const char *each, int n, int down)
-{
-    apr_array_header_t *a = apr_array_make(p, n, sizeof(char *));
-    int i, k;
-
-    for (i = 0; i < n; i++) {
-        k = down ? n - 1 - i : i;
-        APR_ARRAY_PUSH(a, const char *) =
-            apr_psprintf(p, i ? ",%s" : "%s", apr_psprintf(p, each, k, k));
-    }
-    return apr_array_pstrcat(p, a, 0);
-}
-
 static size_t alen(json_object *o, const char *path)
 {
     json_object *a = at(o, path);
     return json_object_is_type(a, json_type_array)
                ? json_object_array_length(a) : 0;
-}
-
-/* Encodes `in` in its own pool; *secs and *mb: the encoder's time and
- * the memory it held when done. The parsed body, or NULL. */
-static json_object *encode_big(apr_pool_t *p, const char *in, double *secs,
-                               long *mb)
-{
-    aura_target_t t = {.provider = "gem", .upstream_model = "gemini-x"};
-    aura_request_t *req = NULL;
-    const char *body = NULL;
-    apr_size_t len = 0;
-    aura_error_t *e = aura_request_parse(p, in, strlen(in), &req);
-    double t0;
-    long m0;
-
-    if (e) {
-        printf("#   parse: %s\n", e->message);
-        return NULL;
-    }
-    m0 = rss_mb();
-    t0 = now_s();
-    e = aura_adapter_gemini.encode(p, req, &t, &body, &len);
-    *secs = now_s() - t0;
-    *mb = rss_mb() - m0;
-    if (e) {
-        printf("#   encode: %s\n", e->message);
-        return NULL;
-    }
-    return aura_json_pool(p, json_tokener_parse(body));
 }
 
 static void encoder_scale(void)
@@ -703,7 +636,7 @@ static void encoder_scale(void)
     /* one output of 4,000 text parts: joined once (the old append copied
      * the growing text per part: 256 MB here) */
     apr_pool_create(&p, pool);
-    doc = encode_big(p, apr_pstrcat(p, "{\"input\":[{\"type\":"
+    doc = encode_big(&aura_adapter_gemini, p, apr_pstrcat(p, "{\"input\":[{\"type\":"
                      "\"function_call\",\"call_id\":\"c\",\"name\":\"f\","
                      "\"arguments\":\"{}\"},{\"type\":\"function_call_output\","
                      "\"call_id\":\"c\",\"output\":[",
@@ -720,7 +653,7 @@ static void encoder_scale(void)
 
     /* 20,000 outputs of one call: each finds its name without a rescan */
     apr_pool_create(&p, pool);
-    doc = encode_big(p, apr_pstrcat(p, "{\"input\":[{\"role\":\"user\","
+    doc = encode_big(&aura_adapter_gemini, p, apr_pstrcat(p, "{\"input\":[{\"role\":\"user\","
                      "\"content\":\"q\"},{\"type\":\"function_call\","
                      "\"call_id\":\"a\",\"name\":\"f\",\"arguments\":\"{}\"},",
                      repeat(p, "{\"type\":\"function_call_output\","
@@ -737,7 +670,7 @@ static void encoder_scale(void)
     /* 20,000 tools, all allowed (listed backwards) */
     apr_pool_create(&p, pool);
     tools = repeat(p, "{\"type\":\"function\",\"name\":\"f%d\"}", BIG_N, 0);
-    doc = encode_big(p, apr_pstrcat(p, "{\"input\":\"q\",\"tools\":[", tools,
+    doc = encode_big(&aura_adapter_gemini, p, apr_pstrcat(p, "{\"input\":\"q\",\"tools\":[", tools,
                      "],\"tool_choice\":{\"type\":\"allowed_tools\","
                      "\"mode\":\"required\",\"tools\":[",
                      repeat(p, "{\"type\":\"function\",\"name\":\"f%d\"}",

@@ -20,6 +20,7 @@
 static aura_decoder_t *(*under_test)(apr_pool_t *, aura_rb_t *, int);
 #define DEC_CHECK_DECODER under_test
 #include "dec_check.h"
+#include "scale_check.h"
 
 static apr_pool_t *pool;
 
@@ -288,79 +289,11 @@ static void ollama_encoder(void)
  * (a rescan of the input or of a name list per item) or hundreds of MB
  * (a string re-copied per part). Linear code does each in well under a
  * second, even under ASan; the quadratic code took over ten. */
-#define BIG_N 20000
-#define BIG_SECONDS 2.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Resident memory now, in MB. */
-static long rss_mb(void)
-{
-    long size = 0, res = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-
-    if (f) {
-        if (fscanf(f, "%ld %ld", &size, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return res * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
-}
-
-/* `n` copies of `each` joined by commas; each %d in it (two at most) is
- * the index, counting down when `down`. */
-static const char *repeat(apr_pool_t *p, const char *each, int n, int down)
-{
-    apr_array_header_t *a = apr_array_make(p, n, sizeof(char *));
-    int i, k;
-
-    for (i = 0; i < n; i++) {
-        k = down ? n - 1 - i : i;
-        APR_ARRAY_PUSH(a, const char *) =
-            apr_psprintf(p, i ? ",%s" : "%s", apr_psprintf(p, each, k, k));
-    }
-    return apr_array_pstrcat(p, a, 0);
-}
-
 static size_t alen(json_object *o, const char *path)
 {
     json_object *a = at(o, path);
     return json_object_is_type(a, json_type_array)
                ? json_object_array_length(a) : 0;
-}
-
-/* Encodes `in` with `a` in pool p; *secs and *mb: the encoder's time and
- * the memory it held when done. The parsed body, or NULL. */
-static json_object *encode_big(const aura_adapter_t *a, apr_pool_t *p,
-                               const char *in, double *secs, long *mb)
-{
-    aura_target_t t = {.provider = "x", .upstream_model = "up-model"};
-    aura_request_t *req = NULL;
-    const char *body = NULL;
-    apr_size_t len = 0;
-    aura_error_t *e = aura_request_parse(p, in, strlen(in), &req);
-    double t0;
-    long m0;
-
-    if (e) {
-        printf("#   parse: %s\n", e->message);
-        return NULL;
-    }
-    m0 = rss_mb();
-    t0 = now_s();
-    e = a->encode(p, req, &t, &body, &len);
-    *secs = now_s() - t0;
-    *mb = rss_mb() - m0;
-    if (e) {
-        printf("#   encode: %s\n", e->message);
-        return NULL;
-    }
-    return aura_json_pool(p, json_tokener_parse(body));
 }
 static void ollama_scale(void)
 {
