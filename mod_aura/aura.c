@@ -60,6 +60,20 @@ json_object *aura_json_pool(apr_pool_t *p, json_object *obj)
     return obj;
 }
 
+const char *aura_json_type_name(json_object *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_null:    return "null";
+    case json_type_boolean: return "a boolean";
+    case json_type_int:
+    case json_type_double:  return "a number";
+    case json_type_string:  return "a string";
+    case json_type_array:   return "an array";
+    case json_type_object:  return "an object";
+    }
+    return "an unknown value";
+}
+
 json_object *aura_json_get(json_object *obj, const char *key)
 {
     json_object *v = NULL;

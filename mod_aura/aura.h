@@ -58,6 +58,10 @@ const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len);
 const char *aura_json_frame(apr_pool_t *p, const char *pre, json_object *obj,
                             const char *post, apr_size_t *len);
 
+/* "a string", "an object", ...: what a JSON value is, for error messages
+ * ("expected an array, got a string"). */
+const char *aura_json_type_name(json_object *v);
+
 /* Typed getters: NULL / default when the key is absent or JSON null. */
 json_object *aura_json_get(json_object *obj, const char *key);
 const char *aura_json_string(json_object *obj, const char *key);

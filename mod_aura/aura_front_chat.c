@@ -64,26 +64,12 @@ typedef struct cctx {
     int include_usage;
 } cctx_t;
 
-static const char *jtype(json_object *v)
-{
-    switch (json_object_get_type(v)) {
-    case json_type_null:    return "null";
-    case json_type_boolean: return "a boolean";
-    case json_type_int:
-    case json_type_double:  return "a number";
-    case json_type_string:  return "a string";
-    case json_type_array:   return "an array";
-    case json_type_object:  return "an object";
-    }
-    return "an unknown value";
-}
-
 static aura_error_t *e_type(apr_pool_t *p, const char *param,
                             const char *want, json_object *got)
 {
     return aura_bad_request(p, "invalid_type", param,
                             "Invalid type for '%s': expected %s, got %s.",
-                            param, want, jtype(got));
+                            param, want, aura_json_type_name(got));
 }
 
 static aura_error_t *e_missing(apr_pool_t *p, const char *param)

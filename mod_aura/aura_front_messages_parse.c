@@ -35,20 +35,6 @@ aura_error_t *aura_front_messages_parse(apr_pool_t *p, const char *body,
 /* ================================================================== */
 /* errors and typed getters                                           */
 
-static const char *jtype(json_object *v)
-{
-    switch (json_object_get_type(v)) {
-    case json_type_null:    return "null";
-    case json_type_boolean: return "a boolean";
-    case json_type_int:
-    case json_type_double:  return "a number";
-    case json_type_string:  return "a string";
-    case json_type_array:   return "an array";
-    case json_type_object:  return "an object";
-    }
-    return "an unknown value";
-}
-
 static const char *want_of(json_type t)
 {
     return t == json_type_string ? "a string"
@@ -68,7 +54,7 @@ aura_error_t *aura_fm_e_type(apr_pool_t *p, const char *at, const char *want,
 {
     return aura_bad_request(p, "invalid_type", at,
                             "%s: expected %s, got %s.", at, want,
-                            jtype(got));
+                            aura_json_type_name(got));
 }
 
 /* "<path>: <text>" with an error code. */
@@ -578,7 +564,7 @@ static aura_error_t *parse_json(apr_pool_t *p, const char *body,
     if (!json_object_is_type(root, json_type_object))
         return aura_bad_request(p, "invalid_type", NULL, "The request body "
                                 "must be a JSON object, got %s.",
-                                jtype(root));
+                                aura_json_type_name(root));
     *out = root;
     return NULL;
 }

@@ -30,26 +30,12 @@
 /* ------------------------------------------------------------------ */
 /* errors and small helpers                                           */
 
-static const char *jtype_name(json_object *v)
-{
-    switch (json_object_get_type(v)) {
-    case json_type_null:    return "null";
-    case json_type_boolean: return "a boolean";
-    case json_type_int:
-    case json_type_double:  return "a number";
-    case json_type_string:  return "a string";
-    case json_type_array:   return "an array";
-    case json_type_object:  return "an object";
-    }
-    return "an unknown value";
-}
-
 aura_error_t *aura_rq_e_type(apr_pool_t *p, const char *param,
                              const char *want, json_object *got)
 {
     return aura_bad_request(p, "invalid_type", param,
                             "Invalid type for '%s': expected %s, got %s.",
-                            param, want, jtype_name(got));
+                            param, want, aura_json_type_name(got));
 }
 
 aura_error_t *aura_rq_e_missing(apr_pool_t *p, const char *param)
@@ -820,7 +806,7 @@ aura_error_t *aura_request_parse_object(apr_pool_t *p, json_object *root,
         return aura_bad_request(p, "invalid_type", NULL,
                                 "Invalid type for the request body: "
                                 "expected a JSON object, got %s.",
-                                jtype_name(root));
+                                aura_json_type_name(root));
     if ((e = check_keys(p, root)))
         return e;
     c.p = p;
