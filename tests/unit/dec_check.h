@@ -22,6 +22,7 @@
 
 #include "aura_test.h"
 #include "aura_adapter.h"
+#include "json_check.h"
 
 #ifndef DEC_CHECK_DECODER
 #error "define DEC_CHECK_DECODER (the decoder under test) first"
@@ -124,32 +125,6 @@ static aura_rb_t *decode(apr_pool_t *p, const char *buf, apr_size_t len,
     return decode_ex(p, NULL, buf, len, piece, stream, r, 0, NULL);
 }
 
-static json_object *at(json_object *o, const char *path)
-{
-    char buf[256], *tok, *save = NULL;
-    apr_cpystrn(buf, path, sizeof(buf));
-    for (tok = strtok_r(buf, ".", &save); tok && o;
-         tok = strtok_r(NULL, ".", &save)) {
-        if (json_object_is_type(o, json_type_array))
-            o = json_object_array_get_idx(o, atoi(tok));
-        else
-            o = aura_json_get(o, tok);
-    }
-    return o;
-}
-
-static const char *sat(json_object *o, const char *path)
-{
-    json_object *v = at(o, path);
-    return v && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v) : NULL;
-}
-
-static long iat(json_object *o, const char *path)
-{
-    json_object *v = at(o, path);
-    return v ? (long)json_object_get_int64(v) : -999;
-}
 
 static const char *const required[] = {
     "id", "object", "created_at", "completed_at", "status",

@@ -8,6 +8,7 @@
 
 #include "aura_test.h"
 #include "aura_stream.h"
+#include "json_check.h"
 
 /* ---- a recording sink ------------------------------------------------- */
 
@@ -89,33 +90,6 @@ static const char *jstr(apr_pool_t *p, json_object *o)
     return o ? aura_json_str(p, o, NULL) : "null";
 }
 
-/* json value at a dotted path; numbers index arrays: "output.0.content" */
-static json_object *at(json_object *o, const char *path)
-{
-    char buf[256], *tok, *save = NULL;
-    apr_cpystrn(buf, path, sizeof(buf));
-    for (tok = strtok_r(buf, ".", &save); tok && o;
-         tok = strtok_r(NULL, ".", &save)) {
-        if (json_object_is_type(o, json_type_array))
-            o = json_object_array_get_idx(o, atoi(tok));
-        else
-            o = aura_json_get(o, tok);
-    }
-    return o;
-}
-
-static const char *sat(json_object *o, const char *path)
-{
-    json_object *v = at(o, path);
-    return v && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v) : NULL;
-}
-
-static long iat(json_object *o, const char *path)
-{
-    json_object *v = at(o, path);
-    return v ? (long)json_object_get_int64(v) : -999;
-}
 
 static int has(json_object *o, const char *key)
 {
