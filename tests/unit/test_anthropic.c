@@ -23,7 +23,7 @@ aura_decoder_t *aura_anthropic_decoder(apr_pool_t *p, aura_rb_t *rb,
 static const char *fx(apr_pool_t *p, const char *name)
 {
     apr_size_t n;
-    return fx_read(p, apr_pstrcat(p, "../anthropic/", name, NULL), &n);
+    return fx_read_in(p, "anthropic", name, &n);
 }
 
 /* "C" fixtures: one payload per line -> Anthropic's framing,

@@ -43,25 +43,7 @@ static const aura_aws_cred_t EXAMPLE_TOKEN = {
 
 static const char *fxb(apr_pool_t *p, const char *name, apr_size_t *len)
 {
-    const char *dir = getenv("AURA_FIXTURES");
-    const char *path = apr_pstrcat(p, dir && *dir ? dir : "tests/fixtures",
-                                   "/bedrock/", name, NULL);
-    apr_file_t *f;
-    apr_finfo_t fi;
-    char *buf;
-
-    *len = 0;
-    if (apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                      APR_OS_DEFAULT, p) != APR_SUCCESS
-        || apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS) {
-        printf("# cannot read fixture %s\n", path);
-        return "";
-    }
-    buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-    apr_file_read_full(f, buf, (apr_size_t)fi.size, len);
-    buf[*len] = '\0';
-    apr_file_close(f);
-    return buf;
+    return fx_read_in(p, "bedrock", name, len);
 }
 
 /* The recorded binary capture (one base64 line). */
@@ -601,7 +583,7 @@ static void dec_body_fixtures(apr_pool_t *p)
     json_object *res;
 
     res = body_all_ways(p, "body text",
-                        fx_read(p, "../bedrock/bedrock__converse_text.json",
+                        fx_read_in(p, "openai", "../bedrock/bedrock__converse_text.json",
                                 &n));
     AT_STREQ(sat(res, "output.0.content.0.text"),
              "Let me count the \"r\"s in \"strawberry\":\n\ns-t-**r**-a-w-b-e-"
@@ -611,7 +593,7 @@ static void dec_body_fixtures(apr_pool_t *p)
     usage_is(res, 22, 0, 57, 0, "body text");
 
     res = body_all_ways(p, "body reasoning",
-        fx_read(p, "../bedrock/bedrock__converse_reasoning.json", &n));
+        fx_read_in(p, "openai", "../bedrock/bedrock__converse_reasoning.json", &n));
     AT_STREQ(sat(res, "output.0.type"), "reasoning", "body reasoning: item");
     AT_STREQ(sat(res, "output.0.content.0.text"),
              "Let me count the r's in \"strawberry\":\n\ns-t-r-a-w-b-e-r-r-y\n"

@@ -44,7 +44,7 @@ static void fixtures_stream(apr_pool_t *p)
     json_object *res;
 
     res = stream_all_ways(p, "openai text",
-        fx_read(p, "openai__chat_stream_text_usage_done.sse", &n));
+        fx_read_in(p, "openai", "openai__chat_stream_text_usage_done.sse", &n));
     AT_STREQ(sat(res, "status"), "completed", "openai text: completed");
     AT_INTEQ(json_object_array_length(aura_json_get(res, "output")), 1,
              "openai text: one item");
@@ -56,7 +56,7 @@ static void fixtures_stream(apr_pool_t *p)
     usage_is(res, 14, 0, 30, 0, "openai text");
 
     res = stream_all_ways(p, "openai parallel calls",
-        fx_read(p, "openai__chat_stream_parallel_tool_calls_usage_done.sse",
+        fx_read_in(p, "openai", "openai__chat_stream_parallel_tool_calls_usage_done.sse",
                 &n));
     AT_STREQ(sat(res, "status"), "completed", "parallel: completed");
     AT_INTEQ(json_object_array_length(aura_json_get(res, "output")), 2,
@@ -78,7 +78,7 @@ static void fixtures_stream(apr_pool_t *p)
     usage_is(res, 149, 0, 60, 0, "parallel");
 
     res = stream_all_ways(p, "openai n=3",
-        fx_read(p, "openai__chat_stream_n3_choices_usage_done.sse", &n));
+        fx_read_in(p, "openai", "openai__chat_stream_n3_choices_usage_done.sse", &n));
     AT_STREQ(sat(res, "output.0.content.0.text"),
              "{\"city\":\"San Francisco\",\"temperature\":65,\"units\":\"f\"}",
              "n=3: choice 0 only");
@@ -87,7 +87,7 @@ static void fixtures_stream(apr_pool_t *p)
     usage_is(res, 79, 0, 42, 0, "n=3");
 
     res = stream_all_ways(p, "openai obfuscation", frame_lines(p,
-        fx_read(p, "openai__chat_stream_usage_details_obfuscation_chunks.txt",
+        fx_read_in(p, "openai", "openai__chat_stream_usage_details_obfuscation_chunks.txt",
                 &n), 1));
     AT_INTEQ(strlen(sat(res, "output.0.content.0.text")), 1730,
              "obfuscation: text length (bytes)");
@@ -98,14 +98,14 @@ static void fixtures_stream(apr_pool_t *p)
     usage_is(res, 16, 0, 300, 0, "obfuscation");
 
     res = stream_all_ways(p, "azure reasoning tokens", frame_lines(p,
-        fx_read(p, "azure_openai__chat_stream_reasoning_tokens_chunks.txt",
+        fx_read_in(p, "openai", "azure_openai__chat_stream_reasoning_tokens_chunks.txt",
                 &n), 1));
     AT_STREQ(sat(res, "output.0.content.0.text"), "Capital of Denmark.",
              "azure: text");
     usage_is(res, 15, 0, 78, 64, "azure");
 
     res = stream_all_ways(p, "mistral call", frame_lines(p,
-        fx_read(p, "mistral__chat_stream_tool_call_chunks.txt", &n), 1));
+        fx_read_in(p, "openai", "mistral__chat_stream_tool_call_chunks.txt", &n), 1));
     AT_INTEQ(json_object_array_length(aura_json_get(res, "output")), 1,
              "mistral: one item");
     AT_STREQ(sat(res, "output.0.call_id"), "gSIMJiOkT", "mistral: call id");
@@ -115,7 +115,7 @@ static void fixtures_stream(apr_pool_t *p)
     usage_is(res, 124, 0, 22, 0, "mistral");
 
     res = stream_all_ways(p, "tgi length", frame_array(p,
-        fx_read(p, "tgi__chat_stream_usage_chunks.json", &n)));
+        fx_read_in(p, "openai", "tgi__chat_stream_usage_chunks.json", &n)));
     AT_STREQ(sat(res, "output.0.content.0.text"),
              "**Deep Learning: An Overview**\n"
              "=====================================\n\n", "tgi: text");
@@ -126,7 +126,7 @@ static void fixtures_stream(apr_pool_t *p)
     usage_is(res, 40, 0, 10, 0, "tgi");
 
     res = stream_all_ways(p, "tgi call", frame_array(p,
-        fx_read(p, "tgi__chat_stream_tool_call_chunks.json", &n)));
+        fx_read_in(p, "openai", "tgi__chat_stream_tool_call_chunks.json", &n)));
     AT_INTEQ(json_object_array_length(aura_json_get(res, "output")), 1,
              "tgi call: one item despite id in every fragment");
     AT_STREQ(sat(res, "output.0.call_id"), "0", "tgi call: call id as sent");
@@ -147,7 +147,7 @@ static void fixtures_body(apr_pool_t *p)
     const char *b;
 
     res = body_all_ways(p, "openai body text",
-                        fx_read(p, "openai__chat_nonstream_text.json", &n));
+                        fx_read_in(p, "openai", "openai__chat_nonstream_text.json", &n));
     AT_STREQ(sat(res, "output.0.content.0.text"),
              "I'm unable to provide real-time weather updates. To get the "
              "current weather in San Francisco, I recommend checking a "
@@ -158,7 +158,7 @@ static void fixtures_body(apr_pool_t *p)
     usage_is(res, 14, 0, 37, 0, "body text");
 
     res = body_all_ways(p, "openai body calls",
-        fx_read(p, "openai__chat_nonstream_parallel_tool_calls.json", &n));
+        fx_read_in(p, "openai", "openai__chat_nonstream_parallel_tool_calls.json", &n));
     AT_INTEQ(json_object_array_length(aura_json_get(res, "output")), 2,
              "body calls: content null -> no message");
     AT_STREQ(sat(res, "output.0.call_id"), "call_fdNz3vOBKYgOIpMdWotB9MjY",
@@ -172,14 +172,14 @@ static void fixtures_body(apr_pool_t *p)
     usage_is(res, 149, 0, 60, 0, "body calls");
 
     res = body_all_ways(p, "openai docs example",
-        fx_read(p, "openai__chat_nonstream_usage_details_docs_example.json",
+        fx_read_in(p, "openai", "openai__chat_nonstream_usage_details_docs_example.json",
                 &n));
     AT_STREQ(sat(res, "output.0.content.0.text"),
              "Hello! How can I assist you today?", "docs: text");
     usage_is(res, 19, 0, 10, 0, "docs");
 
     res = body_all_ways(p, "mistral body text",
-                        fx_read(p, "mistral__chat_nonstream_text.json", &n));
+                        fx_read_in(p, "openai", "mistral__chat_nonstream_text.json", &n));
     AT_INTEQ(strlen(sat(res, "output.0.content.0.text")), 1936,
              "mistral body: text length (bytes, \\u escapes decoded)");
     AT_OK(!strncmp(sat(res, "output.0.content.0.text"),
@@ -188,19 +188,19 @@ static void fixtures_body(apr_pool_t *p)
     usage_is(res, 13, 0, 434, 0, "mistral body");
 
     res = body_all_ways(p, "mistral body call",
-                        fx_read(p, "mistral__chat_nonstream_tool_call.json", &n));
+                        fx_read_in(p, "openai", "mistral__chat_nonstream_tool_call.json", &n));
     AT_STREQ(sat(res, "output.0.call_id"), "gSIMJiOkT", "mistral body call id");
     AT_STREQ(sat(res, "output.0.arguments"),
              "{\"location\": \"San Francisco\"}", "mistral body arguments");
 
-    b = fx_read(p, "openai__error_429_insufficient_quota.json", &n);
+    b = fx_read_in(p, "openai", "openai__error_429_insufficient_quota.json", &n);
     rb = decode(p, b, n, 7, 0, &r);
     res = aura_rb_resource(rb);
     AT_OK(aura_rb_failed(rb), "error body: failed");
     AT_STREQ(sat(res, "error.code"), "upstream_error", "error body: code");
     AT_OK(strstr(sat(res, "error.message"), "You exceeded your current quota")
           != NULL, "error body: upstream message kept");
-    b = fx_read(p, "openai__error_400_unsupported_parameter.json", &n);
+    b = fx_read_in(p, "openai", "openai__error_400_unsupported_parameter.json", &n);
     rb = decode(p, b, n, 0, 0, &r);
     AT_OK(aura_rb_failed(rb) && strstr(sat(aura_rb_resource(rb),
           "error.message"), "max_completion_tokens"), "400 body: failed");

@@ -72,7 +72,7 @@ static void agent_streams(apr_pool_t *p)
 {
     apr_size_t n;
     apr_array_header_t *streams = frame_responses(p,
-        fx_read(p, "openai__responses_stream_reasoning_function_call_chunks.txt",
+        fx_read_in(p, "openai", "openai__responses_stream_reasoning_function_call_chunks.txt",
                 &n));
     json_object *res, *up;
     const char *s;
@@ -148,7 +148,7 @@ static void cached_stream(apr_pool_t *p)
 {
     apr_size_t n;
     apr_array_header_t *streams = frame_responses(p,
-        fx_read(p, "openai__responses_stream_cached_reasoning_tokens_chunks.txt",
+        fx_read_in(p, "openai", "openai__responses_stream_cached_reasoning_tokens_chunks.txt",
                 &n));
     const char *s = APR_ARRAY_IDX(streams, 0, const char *);
     json_object *up = upstream_final(p, s);
@@ -182,7 +182,7 @@ static void bodies(apr_pool_t *p)
     json_object *res;
 
     res = body_all_ways(p, "body text",
-                        fx_read(p, "openai__responses_nonstream_text.json", &n));
+                        fx_read_in(p, "openai", "openai__responses_nonstream_text.json", &n));
     AT_STREQ(sat(res, "status"), "completed", "body text: completed");
     AT_STREQ(sat(res, "output.0.id"),
              "msg_689a0b2637b08193ac478e568f49e3f900b2e36c65a1fd4b",
@@ -196,7 +196,7 @@ static void bodies(apr_pool_t *p)
     usage_is(res, 14, 0, 50, 0, "body text");
 
     res = body_all_ways(p, "body reasoning",
-                        fx_read(p, "openai__responses_nonstream_reasoning.json",
+                        fx_read_in(p, "openai", "openai__responses_nonstream_reasoning.json",
                                 &n));
     AT_INTEQ(json_object_array_length(aura_json_get(res, "output")), 2,
              "body reasoning: two items");

@@ -22,7 +22,7 @@ static apr_pool_t *pool;
 static const char *gx(const char *name)
 {
     apr_size_t n;
-    return fx_read(pool, apr_pstrcat(pool, "../gemini/", name, NULL), &n);
+    return fx_read_in(pool, "gemini", name, &n);
 }
 
 static const char *SIG_BODY_START = "CtQOAVSoXO74PmYr9AFurEIJNTAtfagOIxtRA5";

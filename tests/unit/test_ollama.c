@@ -30,7 +30,7 @@ static apr_pool_t *pool;
 static const char *ollama_fx(apr_pool_t *p, const char *name)
 {
     apr_size_t n;
-    return fx_read(p, apr_pstrcat(p, "../ollama/", name, NULL), &n);
+    return fx_read_in(p, "ollama", name, &n);
 }
 
 /* A pretty-printed documentation object as the one line it is on the
@@ -639,7 +639,7 @@ static void mistral_fixtures(apr_pool_t *p)
 
     under_test = aura_adapter_mistral.decoder;
     res = body_all_ways(p, "mistral body text",
-                        fx_read(p, "mistral__chat_nonstream_text.json", &n));
+                        fx_read_in(p, "openai", "mistral__chat_nonstream_text.json", &n));
     AT_INTEQ(strlen(sat(res, "output.0.content.0.text")), 1936,
              "mistral body: text length");
     AT_OK(!strncmp(sat(res, "output.0.content.0.text"),
@@ -648,7 +648,7 @@ static void mistral_fixtures(apr_pool_t *p)
     usage_is(res, 13, 0, 434, 0, "mistral body text");
 
     res = body_all_ways(p, "mistral body call",
-                        fx_read(p, "mistral__chat_nonstream_tool_call.json", &n));
+                        fx_read_in(p, "openai", "mistral__chat_nonstream_tool_call.json", &n));
     AT_STREQ(sat(res, "output.0.call_id"), "gSIMJiOkT", "mistral: call id");
     AT_STREQ(sat(res, "output.0.name"), "weather", "mistral: call name");
     AT_STREQ(sat(res, "output.0.arguments"),
@@ -656,7 +656,7 @@ static void mistral_fixtures(apr_pool_t *p)
     usage_is(res, 124, 0, 22, 0, "mistral body call");
 
     res = stream_all_ways(p, "mistral stream call", frame_lines(p,
-        fx_read(p, "mistral__chat_stream_tool_call_chunks.txt", &n)));
+        fx_read_in(p, "openai", "mistral__chat_stream_tool_call_chunks.txt", &n)));
     AT_INTEQ(n_output(res), 1, "mistral stream: whole call in one chunk");
     AT_STREQ(sat(res, "output.0.call_id"), "gSIMJiOkT", "stream: call id");
     AT_STREQ(sat(res, "output.0.arguments"),
@@ -712,7 +712,7 @@ static void azure_tgi_fixtures(apr_pool_t *p)
 
     under_test = aura_adapter_azure.decoder;
     res = stream_all_ways(p, "azure reasoning tokens", frame_lines(p,
-        fx_read(p, "azure_openai__chat_stream_reasoning_tokens_chunks.txt",
+        fx_read_in(p, "openai", "azure_openai__chat_stream_reasoning_tokens_chunks.txt",
                 &n)));
     AT_STREQ(sat(res, "output.0.content.0.text"), "Capital of Denmark.",
              "azure: text (prompt_filter_results chunk skipped)");
@@ -722,12 +722,12 @@ static void azure_tgi_fixtures(apr_pool_t *p)
     /* huggingface kind = the Chat Completions adapter */
     under_test = aura_adapter_openai_chat.decoder;
     res = stream_all_ways(p, "tgi length", frame_array(p,
-        fx_read(p, "tgi__chat_stream_usage_chunks.json", &n)));
+        fx_read_in(p, "openai", "tgi__chat_stream_usage_chunks.json", &n)));
     AT_STREQ(sat(res, "incomplete_details.reason"), "max_output_tokens",
              "tgi: length → incomplete");
     usage_is(res, 40, 0, 10, 0, "tgi");
     res = stream_all_ways(p, "tgi call", frame_array(p,
-        fx_read(p, "tgi__chat_stream_tool_call_chunks.json", &n)));
+        fx_read_in(p, "openai", "tgi__chat_stream_tool_call_chunks.json", &n)));
     AT_STREQ(sat(res, "output.0.name"), "get_current_weather", "tgi: call");
     AT_STREQ(sat(res, "output.0.arguments"),
              "{ \"location\": \"Brooklyn, NY\", \"format\": \"fahrenheit\"}",
