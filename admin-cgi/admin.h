@@ -1,0 +1,174 @@
+/*
+ * admin.h - the admin console (a CGI program, also the `aura-admin` CLI).
+ *
+ * One binary, three faces:
+ *   - CGI at /aura-admin/...      server-rendered HTML pages (forms, PRG)
+ *   - CGI at /aura-admin/api/...  the same handlers answering JSON
+ *   - CLI: aura-admin migrate | bootstrap | create-key | ... (admin_cli.c)
+ *
+ * Every handler gets one adm_t: the parsed request, the caller's role and
+ * org scope, a libpq connection, and an output buffer sent at the end (so
+ * that an error found late still becomes a clean error page, never half a
+ * page). All memory comes from a->p; PGresults are cleared with it.
+ *
+ * Contract for handlers:
+ *   - read input with adm_arg (query string) and adm_field (form field or
+ *     JSON body member, as text);
+ *   - query only with adm_q (parameterised; no SQL is ever built from
+ *     input);
+ *   - check scope with adm_org_visible / adm_org_writable before touching
+ *     a row: an object outside the caller's org answers 404 (its existence
+ *     is not revealed), a role that may not write answers 403;
+ *   - change state inside adm_begin/adm_commit with adm_audit in the same
+ *     transaction;
+ *   - answer with adm_json (a->api) or adm_page_begin/…/adm_page_end and
+ *     adm_redirect after a successful POST (HTML);
+ *   - return the HTTP status it answered with (adm_* answer functions
+ *     return it).
+ */
+#ifndef AURA_ADMIN_H
+#define AURA_ADMIN_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+typedef struct adm {
+    apr_pool_t *p;
+    PGconn *db;
+
+    /* request */
+    const char *method;         /* GET, POST, PATCH, DELETE */
+    const char *path;           /* PATH_INFO below the script, "/" at least;
+                                   "/api/..." for the JSON API */
+    int api;                    /* 1: JSON in and out */
+    const char *base;           /* SCRIPT_NAME, e.g. "/aura-admin": the
+                                   prefix of every link and form action */
+    apr_table_t *query;         /* query string */
+    apr_table_t *form;          /* application/x-www-form-urlencoded body */
+    json_object *body;          /* JSON body (API), or NULL */
+    const char *remote_addr;
+    long long id;               /* the {id} matched in the route, or 0 */
+    const char *action;         /* the {action} matched, or NULL */
+
+    /* who */
+    const char *user;           /* REMOTE_USER */
+    const char *role;           /* superadmin | org_admin | viewer */
+    long long org_id;           /* the caller's org; 0 = every org */
+    const char *csrf;           /* the caller's CSRF token */
+
+    /* answer */
+    int status;
+    const char *content_type;
+    apr_table_t *headers;
+    char *out;
+    apr_size_t len, cap;
+} adm_t;
+
+typedef int (*adm_fn)(adm_t *a);
+
+/* A route: method ("GET", "POST", "PATCH", "DELETE", or "*") and a path
+ * pattern whose segments may be {id} (digits → a->id) or {action}
+ * (a word → a->action). HTML routes and API routes are separate entries
+ * pointing at the same handler where the behaviour is the same. */
+typedef struct adm_route {
+    const char *method;
+    const char *pattern;
+    adm_fn fn;
+    int write;                  /* 1: changes state (CSRF / JSON checks,
+                                   viewers refused with 403) */
+} adm_route_t;
+
+/* Route tables, one per file, ended by a {NULL} entry. */
+extern const adm_route_t adm_tenant_routes[];   /* admin_tenants.c */
+extern const adm_route_t adm_key_routes[];      /* admin_keys.c */
+extern const adm_route_t adm_policy_routes[];   /* admin_policy.c */
+extern const adm_route_t adm_report_routes[];   /* admin_reports.c */
+
+/* ---------------------------------------------------------- output */
+
+void adm_puts(adm_t *a, const char *s);
+void adm_write(adm_t *a, const char *s, apr_size_t n);
+void adm_printf(adm_t *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* HTML-escaped (& < > " ') text; NULL prints nothing. */
+void adm_esc(adm_t *a, const char *s);
+const char *adm_escs(apr_pool_t *p, const char *s);
+
+/* The page frame: <head>, the navigation (nav = the active entry, e.g.
+ * "keys"), the title as <h1>; and its end. */
+void adm_page_begin(adm_t *a, const char *title, const char *nav);
+int adm_page_end(adm_t *a);          /* returns a->status (200 unless set) */
+
+/* A hidden CSRF input for a form. */
+void adm_csrf_input(adm_t *a);
+
+/* Answers. */
+int adm_json(adm_t *a, int status, json_object *o);   /* takes o */
+int adm_redirect(adm_t *a, const char *path);          /* 303 to base+path */
+/* An error: JSON {"error":{"status","type","message","field"}} in the API,
+ * an HTML page otherwise. type: invalid_request, not_found, forbidden,
+ * conflict, unavailable. field may be NULL. */
+int adm_error(adm_t *a, int status, const char *type, const char *field,
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A form error: re-render is the handler's job; this prints the message
+ * box (class "error", naming the field) into the page being built. */
+void adm_form_error(adm_t *a, const char *field, const char *msg);
+
+/* ---------------------------------------------------------- input */
+
+const char *adm_arg(adm_t *a, const char *name);      /* query string */
+/* A form field, or a JSON body member rendered as text (numbers as
+ * digits, true/false, arrays of strings joined by ","); NULL if absent,
+ * JSON null or empty. */
+const char *adm_field(adm_t *a, const char *name);
+/* 1 when the field was given at all (even empty / null): PATCH semantics. */
+int adm_has_field(adm_t *a, const char *name);
+/* Parse a positive int64 id; 0 when absent or malformed. */
+long long adm_parse_id(const char *s);
+
+/* ---------------------------------------------------------- database */
+
+/* Parameterised query; NULL params are SQL NULL. On error returns NULL and
+ * logs the libpq message to stderr (Apache's error log), never to the
+ * client. The result is cleared with a->p. */
+PGresult *adm_q(adm_t *a, const char *sql, int n, const char *const *params);
+/* Same, and on error answers 500/503 itself: returns NULL then. */
+PGresult *adm_qx(adm_t *a, const char *sql, int n,
+                 const char *const *params);
+/* The SQLSTATE of the last failed adm_q ("23505" unique, "23503" fk, "23514"
+ * check, "22P02" bad text), or NULL. */
+const char *adm_sqlstate(adm_t *a);
+/* A value by column name; NULL for SQL NULL or no such column. */
+const char *adm_v(PGresult *res, int row, const char *col);
+/* The rows as a JSON array of objects, typed by column type (int8/int4 →
+ * int, numeric/float → double, bool, text[] → array of strings,
+ * timestamptz → "YYYY-MM-DDTHH:MM:SSZ", jsonb/json → parsed). */
+json_object *adm_rows_json(PGresult *res);
+json_object *adm_row_json(PGresult *res, int row);
+
+int adm_begin(adm_t *a);
+int adm_commit(adm_t *a);
+void adm_rollback(adm_t *a);
+
+/* Append to audit_log (in the caller's transaction). detail may be NULL;
+ * it must never hold a secret. Returns 0 or -1. */
+int adm_audit(adm_t *a, const char *action, const char *object_type,
+              const char *object_id, long long org_id, json_object *detail);
+
+/* ---------------------------------------------------------- scope */
+
+/* May the caller see / change rows of this org? org 0 = global rows
+ * (e.g. credentials for every org): visible to all, writable by
+ * superadmins only. */
+int adm_org_visible(adm_t *a, long long org);
+int adm_org_writable(adm_t *a, long long org);
+/* The caller's org as a query parameter: NULL for every org, else digits.
+ * SQL idiom: WHERE ($1::bigint IS NULL OR org_id = $1::bigint). */
+const char *adm_scope_param(adm_t *a);
+
+/* The id's decimal text in a->p. */
+const char *adm_id(adm_t *a, long long id);
+
+#endif /* AURA_ADMIN_H */

@@ -1,0 +1,1 @@
+/* admin_cli.c - placeholder until its helper lands it. */

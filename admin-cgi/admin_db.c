@@ -1,0 +1,1 @@
+/* admin_db.c - placeholder until its helper lands it. */

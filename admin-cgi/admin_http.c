@@ -1,0 +1,1 @@
+/* admin_http.c - placeholder until its helper lands it. */

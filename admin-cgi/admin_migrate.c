@@ -1,0 +1,1 @@
+/* admin_migrate.c - placeholder until its helper lands it. */

@@ -1,0 +1,1 @@
+/* admin_policy.c - placeholder until its helper lands it. */

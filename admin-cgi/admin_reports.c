@@ -1,0 +1,1 @@
+/* admin_reports.c - placeholder until its helper lands it. */

@@ -1,0 +1,1 @@
+/* mod_aura_auth.c - placeholder until its helper lands it. */

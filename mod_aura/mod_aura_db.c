@@ -1,0 +1,1 @@
+/* mod_aura_db.c - placeholder until its helper lands it. */

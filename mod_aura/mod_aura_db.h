@@ -1,0 +1,1 @@
+/* mod_aura_db.h - placeholder */
