@@ -171,4 +171,24 @@ const char *adm_scope_param(adm_t *a);
 /* The id's decimal text in a->p. */
 const char *adm_id(adm_t *a, long long id);
 
+/* ---------------------------------------------------------- shared */
+
+/* admin_main.c: an adm_t for the command line (actor "cli", superadmin,
+ * connected to AURA_DB), or NULL after printing why to stderr. */
+adm_t *adm_cli_context(apr_pool_t *p);
+
+/* admin_keys.c: insert a new virtual key (in the caller's transaction,
+ * with its audit row). models: NULL (all) or a JSON array of strings;
+ * expires: NULL or RFC 3339. Returns the new row id (0 on failure, with
+ * the answer already given via adm_error when a->api or for HTML, or a
+ * message on stderr for the CLI) and the key itself in *secret. */
+long long adm_key_insert(adm_t *a, const char *name, long long org,
+                         long long team, long long project,
+                         json_object *models, const char *expires,
+                         long long rotated_from, const char **secret);
+
+/* admin_http.c: the master key (AURA_MASTER_KEY_FILE), loaded once; NULL
+ * when unset or unreadable (the reason logged to stderr). */
+const unsigned char *adm_master_key(adm_t *a);
+
 #endif /* AURA_ADMIN_H */
