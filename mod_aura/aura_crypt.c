@@ -215,6 +215,7 @@ const char *aura_master_key_load(apr_pool_t *p, const char *path,
 const char *aura_cred_aad(apr_pool_t *p, long long org_id,
                           const char *provider)
 {
-    return org_id ? apr_psprintf(p, "aura-cred/%lld/%s", org_id, provider)
+    return org_id ? apr_psprintf(p, "aura-cred/%" APR_INT64_T_FMT "/%s",
+                                 (apr_int64_t)org_id, provider)
                   : apr_pstrcat(p, "aura-cred/*/", provider, NULL);
 }
