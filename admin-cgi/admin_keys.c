@@ -1,1 +1,1473 @@
-/* admin_keys.c - placeholder until its helper lands it. */
+/*
+ * admin_keys.c - virtual keys and provider credentials in the console.
+ *
+ * Keys: list, create, show, edit, revoke, rotate. The key itself exists
+ * only in the answer to create and rotate: a 201 (JSON, or an HTML page,
+ * never a redirect, so it never sits in a URL or the browser's history).
+ * The database keeps key_id and SHA-256 of the key; the audit log keeps
+ * key_id and name.
+ *
+ * Credentials: write-only. The secret is sealed with AES-256-GCM under
+ * the master key, bound to (org, provider) by the associated data; lists
+ * show a hint (its last four characters), never the secret or its sealed
+ * form, and a form that failed comes back with the secret field empty.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <apr_strings.h>
+
+#include "admin.h"
+#include "aura_crypt.h"
+#include "aura_vkey.h"
+
+#define NAME_MAX_CHARS 200
+#define MODEL_MAX_LEN 200
+#define MODELS_MAX 256
+#define MODEL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+                    "0123456789._:/@*-"
+#define PROVIDER_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+                       "0123456789_.-"
+#define SECRET_MAX 8192
+/* Shorter secrets get no hint: four characters would give too much of
+ * them away. */
+#define HINT_MIN_CHARS 12
+
+/* An input error: the API's error object, or the form re-rendered with
+ * the message next to the field. */
+typedef struct {
+    int status;
+    const char *field;
+    const char *msg;
+} bad_t;
+
+static int bad_set(adm_t *a, bad_t *b, int status, const char *field,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int bad_set(adm_t *a, bad_t *b, int status, const char *field,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    char buf[512];
+
+    /* vsnprintf, not apr_pvsprintf: the format is printf's (%lld). */
+    va_start(ap, fmt);
+    b->status = status;
+    b->field = field;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    b->msg = apr_pstrdup(a->p, buf);
+    return 1;
+}
+
+static apr_status_t json_put(void *o)
+{
+    json_object_put(o);
+    return APR_SUCCESS;
+}
+
+/* adm_audit leaves the detail to us. A failed audit row fails the change:
+ * the caller rolls back. */
+static int audit(adm_t *a, const char *action, const char *type,
+                 long long id, long long org, json_object *detail)
+{
+    int rc = adm_audit(a, action, type, adm_id(a, id), org, detail);
+
+    json_object_put(detail);
+    if (rc)
+        adm_error(a, 500, "server_error", NULL,
+                  "could not write the audit log");
+    return rc;
+}
+
+static int fail_tx(adm_t *a)
+{
+    adm_rollback(a);
+    return a->status;
+}
+
+static const char *opt_id(adm_t *a, long long id)
+{
+    return id ? adm_id(a, id) : NULL;
+}
+
+static int can_write(adm_t *a)
+{
+    return a->role && strcmp(a->role, "viewer");
+}
+
+/* ---------------------------------------------------------- input checks */
+
+/* Text a person typed: no control characters, at most max characters
+ * (code points, as the schema's length() counts them). Forms and JSON
+ * bodies are valid UTF-8 already (admin_http.c). */
+static int text_ok(const char *s, size_t max)
+{
+    size_t chars = 0;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+        chars += (c & 0xc0) != 0x80;
+    }
+    return chars <= max;
+}
+
+/* An id field: 0 when absent (an error when required), 1 with *b when
+ * it is there but not an id. */
+static int id_field(adm_t *a, bad_t *b, const char *name, int required,
+                    long long *id)
+{
+    const char *s = adm_field(a, name);
+
+    *id = s ? adm_parse_id(s) : 0;
+    if (s && !*id)
+        return bad_set(a, b, 400, name, "%s must be a positive integer id",
+                       name);
+    if (!s && required)
+        return bad_set(a, b, 400, name, "%s is required", name);
+    return 0;
+}
+
+/* An optional id filter from the query string: *out NULL or its digits;
+ * -1 when malformed. */
+static int id_arg(adm_t *a, const char *name, const char **out)
+{
+    const char *s = adm_arg(a, name);
+
+    *out = s && adm_parse_id(s) ? s : NULL;
+    return s && !*out ? -1 : 0;
+}
+
+/* The org an input names must exist, be live and be the caller's to
+ * change. Absent and foreign orgs get the same answer: a foreign org's
+ * existence is not revealed. 0 ok, 1 with *b, -1 answered. */
+static int org_check(adm_t *a, bad_t *b, long long org)
+{
+    const char *pv[1] = {adm_id(a, org)};
+    PGresult *r;
+
+    if (!adm_org_writable(a, org))
+        return bad_set(a, b, 400, "org_id", "org_id: no organization %lld",
+                       org);
+    if (!(r = adm_qx(a, "SELECT status FROM organizations WHERE id = $1",
+                     1, pv)))
+        return -1;
+    if (!PQntuples(r))
+        return bad_set(a, b, 400, "org_id", "org_id: no organization %lld",
+                       org);
+    if (strcmp(adm_v(r, 0, "status"), "active"))
+        return bad_set(a, b, 400, "org_id",
+                       "org_id: organization %lld is archived", org);
+    return 0;
+}
+
+/* ---------------------------------------------------------- key input */
+
+typedef struct {
+    const char *name;
+    long long org, team, project;
+    json_object *models;        /* NULL or JSON null: every model */
+    const char *models_sql;     /* a text[] literal, or NULL */
+    const char *expires_in;     /* as given */
+    const char *expires;        /* normalised UTC, or NULL */
+} key_in_t;
+
+static int name_check(adm_t *a, bad_t *b, const char *name)
+{
+    if (!name)
+        return bad_set(a, b, 400, "name", "name is required");
+    if (!text_ok(name, NAME_MAX_CHARS))
+        return bad_set(a, b, 400, "name", "name must be 1 to %d characters "
+                       "without control characters", NAME_MAX_CHARS);
+    return 0;
+}
+
+/* allowed_models → a text[] literal. Model names are restricted to
+ * characters that need no escaping inside the literal's quotes. */
+static int models_check(adm_t *a, bad_t *b, key_in_t *in)
+{
+    apr_array_header_t *parts;
+    size_t i, n;
+
+    in->models_sql = NULL;
+    if (!in->models || json_object_is_type(in->models, json_type_null))
+        return 0;
+    if (!json_object_is_type(in->models, json_type_array))
+        return bad_set(a, b, 400, "allowed_models", "allowed_models must be "
+                       "an array of model names, or null for every model");
+    n = json_object_array_length(in->models);
+    if (!n || n > MODELS_MAX)
+        return bad_set(a, b, 400, "allowed_models", "allowed_models must "
+                       "list 1 to %d models (or be null for every model)",
+                       MODELS_MAX);
+    parts = apr_array_make(a->p, (int)n, sizeof(const char *));
+    for (i = 0; i < n; i++) {
+        json_object *m = json_object_array_get_idx(in->models, i);
+        const char *s = json_object_get_string(m);
+        size_t len = s ? strlen(s) : 0;
+
+        if (!json_object_is_type(m, json_type_string) || !len
+            || len > MODEL_MAX_LEN || strspn(s, MODEL_CHARS) != len
+            || (size_t)json_object_get_string_len(m) != len)
+            return bad_set(a, b, 400, "allowed_models", "allowed_models: "
+                           "model %zu is not a model name (1 to %d of "
+                           "A-Z a-z 0-9 . _ : / @ * -)", i + 1,
+                           MODEL_MAX_LEN);
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_pstrcat(a->p, "\"", s, "\"", NULL);
+    }
+    in->models_sql = apr_pstrcat(a->p, "{", apr_array_pstrcat(a->p, parts,
+                                                              ','), "}", NULL);
+    return 0;
+}
+
+/* A form's comma (or space) separated models as a JSON array; NULL when
+ * the text names none, which means every model. */
+static json_object *models_from_text(adm_t *a, const char *text)
+{
+    json_object *arr = json_object_new_array();
+    char *s = apr_pstrdup(a->p, text), *last, *tok;
+
+    apr_pool_cleanup_register(a->p, arr, json_put, apr_pool_cleanup_null);
+    for (tok = apr_strtok(s, ", \t\r\n", &last); tok;
+         tok = apr_strtok(NULL, ", \t\r\n", &last))
+        json_object_array_add(arr, json_object_new_string(tok));
+    return json_object_array_length(arr) ? arr : NULL;
+}
+
+static json_object *models_input(adm_t *a)
+{
+    json_object *m = NULL;
+    const char *text;
+
+    if (a->api) {
+        json_object_object_get_ex(a->body, "allowed_models", &m);
+        return m;
+    }
+    text = adm_field(a, "allowed_models");
+    return text ? models_from_text(a, text) : NULL;
+}
+
+static int read_digits(const char **s, int n, int *out)
+{
+    int v = 0;
+
+    for (; n > 0; n--, (*s)++) {
+        if (**s < '0' || **s > '9')
+            return -1;
+        v = v * 10 + (**s - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int month_days(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return days[m - 1] + (m == 2 && leap);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (y >= 1970). */
+static long long civil_days(int y, int m, int d)
+{
+    long long days = 0;
+    int i;
+
+    for (i = 1970; i < y; i++)
+        days += 365 + ((i % 4 == 0 && i % 100 != 0) || i % 400 == 0);
+    for (i = 1; i < m; i++)
+        days += month_days(y, i);
+    return days + d - 1;
+}
+
+/* Time of day and zone after the date: "Thh:mm:ss[.frac](Z|+hh:mm)";
+ * with `loose` (HTML forms) also "Thh:mm[:ss]" read as UTC. Seconds
+ * from midnight UTC in *secs. */
+static int parse_clock(const char *s, int loose, long long *secs)
+{
+    int h, mi, se = 0, oh = 0, om = 0, sign = 0;
+
+    if (*s != 'T' && *s != 't' && *s != ' ')
+        return -1;
+    s++;
+    if (read_digits(&s, 2, &h) || *s++ != ':' || read_digits(&s, 2, &mi))
+        return -1;
+    if (*s == ':') {
+        s++;
+        if (read_digits(&s, 2, &se))
+            return -1;
+    }
+    if (*s == '.') {            /* fractions of a second: accepted, dropped */
+        if (s[1] < '0' || s[1] > '9')
+            return -1;
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            ;
+    }
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        sign = *s++ == '-' ? -1 : 1;
+        if (read_digits(&s, 2, &oh) || *s++ != ':' || read_digits(&s, 2, &om))
+            return -1;
+    } else if (!loose) {
+        return -1;              /* RFC 3339 requires the offset */
+    }
+    if (*s || h > 23 || mi > 59 || se > 59 || oh > 23 || om > 59)
+        return -1;
+    *secs = h * 3600LL + mi * 60 + se - sign * (oh * 3600LL + om * 60);
+    return 0;
+}
+
+/* An instant: RFC 3339 ("2030-01-31T12:00:00Z", "...:00.5+02:00"); with
+ * `loose` (HTML forms) also "2030-01-31" and "2030-01-31T12:00", UTC.
+ * Epoch seconds in *t, or -1 when malformed. */
+static int parse_instant(const char *s, int loose, long long *t)
+{
+    int y, m, d;
+    long long secs = 0;
+
+    if (read_digits(&s, 4, &y) || *s++ != '-' || read_digits(&s, 2, &m)
+        || *s++ != '-' || read_digits(&s, 2, &d))
+        return -1;
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
+        return -1;
+    if ((*s || !loose) && parse_clock(s, loose, &secs))
+        return -1;
+    *t = civil_days(y, m, d) * 86400 + secs;
+    return 0;
+}
+
+static int expiry_check(adm_t *a, bad_t *b, key_in_t *in)
+{
+    long long t;
+    time_t tt;
+    struct tm tm;
+    char buf[32];
+
+    in->expires = NULL;
+    if (!in->expires_in)
+        return 0;
+    if (parse_instant(in->expires_in, !a->api, &t))
+        return bad_set(a, b, 400, "expires_at", "expires_at: %s",
+                       a->api ? "not an RFC 3339 date-time "
+                                "(e.g. 2030-01-31T00:00:00Z)"
+                              : "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)");
+    if (t <= (long long)time(NULL))
+        return bad_set(a, b, 400, "expires_at",
+                       "expires_at must be in the future");
+    tt = (time_t)t;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    in->expires = apr_pstrdup(a->p, buf);
+    return 0;
+}
+
+/* team must be a live team of the org; project a live project of the
+ * team, whose team is taken when none was given. */
+static int key_scope_check(adm_t *a, bad_t *b, key_in_t *in)
+{
+    const char *pv[1];
+    PGresult *r;
+    int rc;
+
+    if ((rc = org_check(a, b, in->org)) != 0)
+        return rc;
+    if (in->project) {
+        pv[0] = adm_id(a, in->project);
+        if (!(r = adm_qx(a, "SELECT org_id, team_id, status FROM projects "
+                            "WHERE id = $1", 1, pv)))
+            return -1;
+        if (!PQntuples(r) || adm_parse_id(adm_v(r, 0, "org_id")) != in->org
+            || strcmp(adm_v(r, 0, "status"), "active"))
+            return bad_set(a, b, 400, "project_id", "project_id: no live "
+                           "project %lld in organization %lld", in->project,
+                           in->org);
+        if (in->team && in->team != adm_parse_id(adm_v(r, 0, "team_id")))
+            return bad_set(a, b, 400, "project_id", "project_id: project "
+                           "%lld is not in team %lld", in->project, in->team);
+        in->team = adm_parse_id(adm_v(r, 0, "team_id"));
+    }
+    if (in->team) {
+        pv[0] = adm_id(a, in->team);
+        if (!(r = adm_qx(a, "SELECT org_id, status FROM teams WHERE id = $1",
+                         1, pv)))
+            return -1;
+        if (!PQntuples(r) || adm_parse_id(adm_v(r, 0, "org_id")) != in->org
+            || strcmp(adm_v(r, 0, "status"), "active"))
+            return bad_set(a, b, 400, "team_id", "team_id: no live team %lld "
+                           "in organization %lld", in->team, in->org);
+    }
+    return 0;
+}
+
+/* 0 ok, 1 with *b, -1 answered (database). */
+static int key_check(adm_t *a, bad_t *b, key_in_t *in)
+{
+    if (name_check(a, b, in->name) || models_check(a, b, in)
+        || expiry_check(a, b, in))
+        return 1;
+    return key_scope_check(a, b, in);
+}
+
+static int key_read(adm_t *a, bad_t *b, key_in_t *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->name = adm_field(a, "name");
+    if (id_field(a, b, "org_id", 1, &in->org)
+        || id_field(a, b, "team_id", 0, &in->team)
+        || id_field(a, b, "project_id", 0, &in->project))
+        return 1;
+    in->models = models_input(a);
+    in->expires_in = adm_field(a, "expires_at");
+    return key_check(a, b, in);
+}
+
+/* ---------------------------------------------------------- key rows */
+
+#define KEY_COLS \
+    "k.id, k.key_id, 'sk-aura-' || k.key_id AS prefix, k.name, k.org_id, " \
+    "k.team_id, k.project_id, k.allowed_models, k.expires_at, k.status, " \
+    "k.created_at, k.created_by, k.last_used_at, k.revoked_at, " \
+    "k.rotated_from"
+#define UTC_MIN(c) "to_char(" c ", 'YYYY-MM-DD HH24:MI')"
+/* What the pages add: names for ids, times for people. */
+#define KEY_HTML_COLS \
+    ", o.name AS org_name, t.name AS team_name, pj.name AS project_name, " \
+    "array_to_string(k.allowed_models, ', ') AS models_txt, " \
+    UTC_MIN("k.expires_at") " AS expires_txt, " \
+    "to_char(k.expires_at, 'YYYY-MM-DD\"T\"HH24:MI') AS expires_form, " \
+    UTC_MIN("k.last_used_at") " AS used_txt, " \
+    UTC_MIN("k.created_at") " AS created_txt, " \
+    "(k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired " \
+    "FROM virtual_keys k JOIN organizations o ON o.id = k.org_id " \
+    "LEFT JOIN teams t ON t.id = k.team_id " \
+    "LEFT JOIN projects pj ON pj.id = k.project_id"
+#define KEY_ONE " WHERE k.id = $1 AND ($2::bigint IS NULL OR k.org_id = $2)"
+#define KEY_LIST_WHERE \
+    " WHERE ($1::bigint IS NULL OR k.org_id = $1)" \
+    " AND ($2::bigint IS NULL OR k.org_id = $2)" \
+    " AND ($3::bigint IS NULL OR k.team_id = $3)" \
+    " AND ($4::bigint IS NULL OR k.project_id = $4)" \
+    " AND ($5::text IS NULL OR k.status = $5) ORDER BY k.id DESC"
+
+/* One key as the caller may see it (html: with names and display
+ * times). NULL answered; no rows: not visible. */
+static PGresult *key_fetch(adm_t *a, long long id, int html)
+{
+    const char *pv[2] = {adm_id(a, id), adm_scope_param(a)};
+
+    return adm_qx(a, html ? "SELECT " KEY_COLS KEY_HTML_COLS KEY_ONE
+                          : "SELECT " KEY_COLS " FROM virtual_keys k" KEY_ONE,
+                  2, pv);
+}
+
+/* The key row locked for a change, with what rotation needs. */
+static PGresult *key_lock(adm_t *a, long long id)
+{
+    const char *pv[2] = {adm_id(a, id), adm_scope_param(a)};
+
+    return adm_qx(a, "SELECT k.id, k.key_id, k.name, k.org_id, k.team_id, "
+                     "k.project_id, k.allowed_models, k.expires_at, k.status, "
+                     "(k.expires_at IS NOT NULL AND k.expires_at <= now()) "
+                     "AS expired FROM virtual_keys k" KEY_ONE " FOR UPDATE",
+                  2, pv);
+}
+
+static json_object *key_detail(const char *key_id, const char *name)
+{
+    json_object *d = json_object_new_object();
+
+    json_object_object_add(d, "key_id", json_object_new_string(key_id));
+    json_object_object_add(d, "name", json_object_new_string(name));
+    return d;
+}
+
+/* Generates, stores and audits a key whose input was checked. A key_id
+ * collision (36^12 ids) is retried rather than failing the request. */
+static long long key_store(adm_t *a, const key_in_t *in, long long from,
+                           const char **secret)
+{
+    unsigned char hash[AURA_VKEY_HASH_LEN];
+    const char *key, *kid, *pv[10];
+    json_object *detail;
+    PGresult *r;
+    int tries;
+
+    for (tries = 0; tries < 3; tries++) {
+        if (!(key = aura_vkey_generate(a->p, &kid))) {
+            adm_error(a, 500, "server_error", NULL, "no randomness for a key");
+            return 0;
+        }
+        aura_vkey_hash(key, hash);
+        pv[0] = kid;
+        pv[1] = aura_hex(a->p, hash, sizeof(hash));
+        pv[2] = in->name;
+        pv[3] = adm_id(a, in->org);
+        pv[4] = opt_id(a, in->team);
+        pv[5] = opt_id(a, in->project);
+        pv[6] = in->models_sql;
+        pv[7] = in->expires;
+        pv[8] = a->user;
+        pv[9] = opt_id(a, from);
+        r = adm_qx(a, "INSERT INTO virtual_keys (key_id, secret_hash, name, "
+                      "org_id, team_id, project_id, allowed_models, "
+                      "expires_at, created_by, rotated_from) VALUES ($1, "
+                      "decode($2, 'hex'), $3, $4, $5, $6, $7::text[], "
+                      "$8::timestamptz, $9, $10) "
+                      "ON CONFLICT (key_id) DO NOTHING RETURNING id", 10, pv);
+        if (!r)
+            return 0;
+        if (PQntuples(r) == 1)
+            break;
+    }
+    if (tries == 3) {
+        adm_error(a, 500, "server_error", NULL, "no free key id");
+        return 0;
+    }
+    *secret = key;
+    detail = key_detail(kid, in->name);
+    if (from)
+        json_object_object_add(detail, "rotated_from",
+                               json_object_new_int64(from));
+    if (audit(a, from ? "key.rotate" : "key.create", "key",
+              adm_parse_id(adm_v(r, 0, "id")), in->org, detail))
+        return 0;
+    return adm_parse_id(adm_v(r, 0, "id"));
+}
+
+long long adm_key_insert(adm_t *a, const char *name, long long org,
+                         long long team, long long project,
+                         json_object *models, const char *expires,
+                         long long rotated_from, const char **secret)
+{
+    key_in_t in = {name, org, team, project, models, NULL, expires, NULL};
+    bad_t b = {0, NULL, NULL};
+    int rc = key_check(a, &b, &in);
+
+    if (rc > 0)
+        adm_error(a, b.status, "invalid_request", b.field, "%s", b.msg);
+    return rc ? 0 : key_store(a, &in, rotated_from, secret);
+}
+
+/* ---------------------------------------------------------- key pages */
+
+static void field_error(adm_t *a, const bad_t *b, const char *field)
+{
+    if (b && b->field && !strcmp(b->field, field))
+        adm_form_error(a, field, b->msg);
+}
+
+/* The error of a field the form does not show, at the form's top. */
+static void form_error_top(adm_t *a, const bad_t *b, const char *const *shown)
+{
+    for (; b && *shown; shown++)
+        if (b->field && !strcmp(b->field, *shown))
+            return;
+    if (b)
+        adm_form_error(a, b->field, b->msg);
+}
+
+static void text_input(adm_t *a, const bad_t *b, const char *label,
+                       const char *name, const char *type, const char *value,
+                       const char *attrs)
+{
+    adm_printf(a, "<label for=\"f-%s\">%s</label><input id=\"f-%s\" "
+               "name=\"%s\" type=\"%s\" value=\"", name, label, name, name,
+               type);
+    adm_esc(a, value);
+    adm_printf(a, "\"%s>\n", attrs ? attrs : "");
+    field_error(a, b, name);
+}
+
+/* A select of (id, label) rows; none: the label of an empty choice. */
+static void id_select(adm_t *a, const bad_t *b, const char *label,
+                      const char *name, PGresult *opts, const char *sel,
+                      const char *none)
+{
+    int i;
+
+    adm_printf(a, "<label for=\"f-%s\">%s</label><select id=\"f-%s\" "
+               "name=\"%s\">", name, label, name, name);
+    if (none)
+        adm_printf(a, "<option value=\"\">%s</option>", none);
+    for (i = 0; i < PQntuples(opts); i++) {
+        const char *id = adm_v(opts, i, "id");
+        adm_printf(a, "<option value=\"%s\"%s>", id,
+                   sel && !strcmp(sel, id) ? " selected" : "");
+        adm_esc(a, adm_v(opts, i, "label"));
+        adm_puts(a, "</option>");
+    }
+    adm_puts(a, "</select>\n");
+    field_error(a, b, name);
+}
+
+/* A small POST form with one button (revoke, rotate, archive). */
+static void action_button(adm_t *a, const char *kind, const char *id,
+                          const char *action, const char *label)
+{
+    adm_printf(a, "<form class=\"inline\" method=\"post\" "
+               "action=\"%s/%s/%s/%s\">", adm_escs(a->p, a->base), kind, id,
+               action);
+    adm_csrf_input(a);
+    adm_printf(a, "<button type=\"submit\">%s</button></form> ", label);
+}
+
+static const char *or_dash(const char *s)
+{
+    return s ? s : "—";
+}
+
+static void key_scope_cell(adm_t *a, PGresult *r, int i)
+{
+    adm_esc(a, adm_v(r, i, "org_name"));
+    if (adm_v(r, i, "team_name")) {
+        adm_puts(a, " / ");
+        adm_esc(a, adm_v(r, i, "team_name"));
+    }
+    if (adm_v(r, i, "project_name")) {
+        adm_puts(a, " / ");
+        adm_esc(a, adm_v(r, i, "project_name"));
+    }
+}
+
+static const char *key_status_txt(PGresult *r, int i)
+{
+    const char *st = adm_v(r, i, "status");
+    return !strcmp(st, "active") && !strcmp(adm_v(r, i, "expired"), "t")
+           ? "expired" : st;
+}
+
+static void key_row(adm_t *a, PGresult *r, int i)
+{
+    const char *id = adm_v(r, i, "id");
+
+    adm_puts(a, "<tr><td><code>");
+    adm_esc(a, adm_v(r, i, "prefix"));
+    adm_printf(a, "</code></td><td><a href=\"%s/keys/%s\">",
+               adm_escs(a->p, a->base), id);
+    adm_esc(a, adm_v(r, i, "name"));
+    adm_puts(a, "</a></td><td>");
+    key_scope_cell(a, r, i);
+    adm_puts(a, "</td><td>");
+    adm_esc(a, adm_v(r, i, "models_txt") ? adm_v(r, i, "models_txt")
+                                         : "all");
+    adm_printf(a, "</td><td>%s</td><td>%s</td><td>%s</td><td>",
+               adm_escs(a->p, adm_v(r, i, "expires_txt") ?
+                        adm_v(r, i, "expires_txt") : "never"),
+               key_status_txt(r, i),
+               adm_escs(a->p, adm_v(r, i, "used_txt") ?
+                        adm_v(r, i, "used_txt") : "never"));
+    adm_esc(a, adm_v(r, i, "created_txt"));
+    adm_puts(a, " <span class=\"muted\">");
+    adm_esc(a, adm_v(r, i, "created_by"));
+    adm_puts(a, "</span></td><td>");
+    if (can_write(a) && !strcmp(adm_v(r, i, "status"), "active")) {
+        action_button(a, "keys", id, "rotate", "Rotate");
+        action_button(a, "keys", id, "revoke", "Revoke");
+    }
+    adm_puts(a, "</td></tr>\n");
+}
+
+/* The options the create form offers: the caller's live orgs, teams and
+ * projects. */
+static int scope_options(adm_t *a, PGresult **orgs, PGresult **teams,
+                         PGresult **projects)
+{
+    const char *pv[1] = {adm_scope_param(a)};
+
+    *orgs = adm_qx(a, "SELECT id, name AS label FROM organizations WHERE "
+                      "status = 'active' AND ($1::bigint IS NULL OR id = $1) "
+                      "ORDER BY name", 1, pv);
+    *teams = *orgs ? adm_qx(a, "SELECT t.id, o.name || ' / ' || t.name AS "
+                               "label FROM teams t JOIN organizations o ON "
+                               "o.id = t.org_id WHERE t.status = 'active' AND "
+                               "($1::bigint IS NULL OR t.org_id = $1) "
+                               "ORDER BY label", 1, pv) : NULL;
+    *projects = *teams ? adm_qx(a, "SELECT p.id, o.name || ' / ' || t.name "
+                                   "|| ' / ' || p.name AS label FROM projects "
+                                   "p JOIN teams t ON t.id = p.team_id JOIN "
+                                   "organizations o ON o.id = p.org_id WHERE "
+                                   "p.status = 'active' AND ($1::bigint IS "
+                                   "NULL OR p.org_id = $1) ORDER BY label",
+                                   1, pv) : NULL;
+    return *projects ? 0 : -1;
+}
+
+static const char *const key_create_fields[] = {
+    "name", "org_id", "team_id", "project_id", "allowed_models", "expires_at",
+    NULL
+};
+
+static int key_create_form(adm_t *a, const bad_t *b)
+{
+    PGresult *orgs, *teams, *projects;
+
+    if (scope_options(a, &orgs, &teams, &projects))
+        return -1;
+    adm_printf(a, "<h2>New key</h2><form class=\"box\" method=\"post\" "
+               "action=\"%s/keys\">", adm_escs(a->p, a->base));
+    adm_csrf_input(a);
+    form_error_top(a, b, key_create_fields);
+    text_input(a, b, "Name", "name", "text", adm_field(a, "name"),
+               " required maxlength=\"200\"");
+    id_select(a, b, "Organization", "org_id", orgs, adm_field(a, "org_id"),
+              NULL);
+    id_select(a, b, "Team (optional)", "team_id", teams,
+              adm_field(a, "team_id"), "— none —");
+    id_select(a, b, "Project (optional)", "project_id", projects,
+              adm_field(a, "project_id"), "— none —");
+    text_input(a, b, "Allowed models (comma separated; empty: every model)",
+               "allowed_models", "text", adm_field(a, "allowed_models"),
+               " placeholder=\"gpt-4o-mini, anthropic/*\"");
+    text_input(a, b, "Expires (UTC; empty: never)", "expires_at", "text",
+               adm_field(a, "expires_at"),
+               " placeholder=\"YYYY-MM-DD or YYYY-MM-DDTHH:MM\"");
+    adm_puts(a, "<p><button type=\"submit\">Create key</button></p></form>\n");
+    return 0;
+}
+
+static void status_links(adm_t *a, const char *kind, const char *const *st)
+{
+    adm_puts(a, "<p>Show:");
+    for (; *st; st++)
+        adm_printf(a, " <a href=\"%s/%s?status=%s\">%s</a>",
+                   adm_escs(a->p, a->base), kind, *st, *st);
+    adm_puts(a, "</p>\n");
+}
+
+/* Keys list filters from the query string: caller scope, org, team,
+ * project, status. 0, or the status answered. */
+static int key_filters(adm_t *a, const char **pv)
+{
+    static const char *const names[] = {"org_id", "team_id", "project_id"};
+    const char *st = adm_arg(a, "status");
+    int i;
+
+    pv[0] = adm_scope_param(a);
+    for (i = 0; i < 3; i++)
+        if (id_arg(a, names[i], &pv[i + 1]))
+            return adm_error(a, 400, "invalid_request", names[i],
+                             "%s must be a positive integer id", names[i]);
+    if (st && strcmp(st, "active") && strcmp(st, "revoked")
+        && strcmp(st, "all"))
+        return adm_error(a, 400, "invalid_request", "status",
+                         "status must be active, revoked or all");
+    pv[4] = st && strcmp(st, "all") ? st : NULL;
+    return 0;
+}
+
+/* The keys page; b: a create form that failed (status b->status). */
+static int key_list_page(adm_t *a, const bad_t *b)
+{
+    static const char *const sts[] = {"active", "revoked", "all", NULL};
+    const char *pv[5];
+    PGresult *r;
+    int i, rc;
+
+    if ((rc = key_filters(a, pv)) != 0)
+        return rc;
+    if (!(r = adm_qx(a, "SELECT " KEY_COLS KEY_HTML_COLS KEY_LIST_WHERE,
+                     5, pv)))
+        return a->status;
+    adm_page_begin(a, "Virtual keys", "keys");
+    status_links(a, "keys", sts);
+    adm_puts(a, "<table><thead><tr><th>Prefix</th><th>Name</th><th>Scope</th>"
+                "<th>Models</th><th>Expires (UTC)</th><th>Status</th>"
+                "<th>Last used</th><th>Created</th><th></th></tr></thead>"
+                "<tbody>\n");
+    for (i = 0; i < PQntuples(r); i++)
+        key_row(a, r, i);
+    adm_puts(a, "</tbody></table>\n");
+    if (!PQntuples(r))
+        adm_puts(a, "<p class=\"muted\">No keys.</p>\n");
+    if (can_write(a) && key_create_form(a, b))
+        return a->status;
+    a->status = b ? b->status : 200;
+    return adm_page_end(a);
+}
+
+static int key_list(adm_t *a)
+{
+    const char *pv[5];
+    PGresult *r;
+    int rc;
+
+    if (!a->api)
+        return key_list_page(a, NULL);
+    if ((rc = key_filters(a, pv)) != 0)
+        return rc;
+    if (!(r = adm_qx(a, "SELECT " KEY_COLS " FROM virtual_keys k"
+                        KEY_LIST_WHERE, 5, pv)))
+        return a->status;
+    {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "data", adm_rows_json(r));
+        return adm_json(a, 200, o);
+    }
+}
+
+static void dl_item(adm_t *a, const char *term, const char *value)
+{
+    adm_printf(a, "<dt>%s</dt><dd>", term);
+    adm_esc(a, or_dash(value));
+    adm_puts(a, "</dd>");
+}
+
+static void key_facts(adm_t *a, PGresult *r)
+{
+    adm_puts(a, "<dl>");
+    dl_item(a, "Prefix", adm_v(r, 0, "prefix"));
+    dl_item(a, "Name", adm_v(r, 0, "name"));
+    adm_puts(a, "<dt>Scope</dt><dd>");
+    key_scope_cell(a, r, 0);
+    adm_puts(a, "</dd>");
+    dl_item(a, "Allowed models", adm_v(r, 0, "models_txt") ?
+            adm_v(r, 0, "models_txt") : "all");
+    dl_item(a, "Expires (UTC)", adm_v(r, 0, "expires_txt") ?
+            adm_v(r, 0, "expires_txt") : "never");
+    dl_item(a, "Status", key_status_txt(r, 0));
+    dl_item(a, "Created (UTC)", apr_pstrcat(a->p, adm_v(r, 0, "created_txt"),
+            " by ", or_dash(adm_v(r, 0, "created_by")), NULL));
+    dl_item(a, "Last used (UTC)", adm_v(r, 0, "used_txt"));
+    adm_puts(a, "</dl>\n");
+}
+
+static const char *const key_edit_fields[] = {
+    "name", "allowed_models", "expires_at", NULL
+};
+
+/* The edit form: the row's values, or what was posted when it failed. */
+static void key_edit_form(adm_t *a, PGresult *r, const bad_t *b)
+{
+    const char *id = adm_v(r, 0, "id");
+
+    adm_printf(a, "<h2>Edit</h2><form class=\"box\" method=\"post\" "
+               "action=\"%s/keys/%s\">", adm_escs(a->p, a->base), id);
+    adm_csrf_input(a);
+    form_error_top(a, b, key_edit_fields);
+    text_input(a, b, "Name", "name", "text",
+               b ? adm_field(a, "name") : adm_v(r, 0, "name"),
+               " required maxlength=\"200\"");
+    text_input(a, b, "Allowed models (comma separated; empty: every model)",
+               "allowed_models", "text", b ? adm_field(a, "allowed_models")
+                                           : adm_v(r, 0, "models_txt"), NULL);
+    text_input(a, b, "Expires (UTC; empty: never)", "expires_at", "text",
+               b ? adm_field(a, "expires_at") : adm_v(r, 0, "expires_form"),
+               " placeholder=\"YYYY-MM-DD or YYYY-MM-DDTHH:MM\"");
+    adm_puts(a, "<p><button type=\"submit\">Save</button></p></form>\n");
+    adm_puts(a, "<p>");
+    action_button(a, "keys", id, "rotate", "Rotate");
+    action_button(a, "keys", id, "revoke", "Revoke");
+    adm_puts(a, "</p>\n");
+}
+
+static int key_page(adm_t *a, const bad_t *b)
+{
+    PGresult *r = key_fetch(a, a->id, 1);
+
+    if (!r)
+        return a->status;
+    if (!PQntuples(r))
+        return adm_error(a, 404, "not_found", NULL, "no key %lld", a->id);
+    adm_page_begin(a, apr_pstrcat(a->p, "Key ", adm_v(r, 0, "name"), NULL),
+                   "keys");
+    key_facts(a, r);
+    if (can_write(a) && !strcmp(adm_v(r, 0, "status"), "active"))
+        key_edit_form(a, r, b);
+    adm_printf(a, "<p><a href=\"%s/keys\">All keys</a></p>\n",
+               adm_escs(a->p, a->base));
+    a->status = b ? b->status : 200;
+    return adm_page_end(a);
+}
+
+static int key_show(adm_t *a)
+{
+    PGresult *r;
+
+    if (!a->api)
+        return key_page(a, NULL);
+    if (!(r = key_fetch(a, a->id, 0)))
+        return a->status;
+    if (!PQntuples(r))
+        return adm_error(a, 404, "not_found", NULL, "no key %lld", a->id);
+    return adm_json(a, 200, adm_row_json(r, 0));
+}
+
+/* The one answer that holds the key: 201, the secret on the page once,
+ * never in a redirect. r: the key (html columns for pages). */
+static int key_created(adm_t *a, PGresult *r, const char *secret)
+{
+    if (a->api) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "key", adm_row_json(r, 0));
+        json_object_object_add(o, "secret", json_object_new_string(secret));
+        return adm_json(a, 201, o);
+    }
+    adm_page_begin(a, "Key created", "keys");
+    adm_puts(a, "<p><strong>Copy this key now. It will not be shown again"
+                "</strong>: only a hash of it is stored, so it cannot be "
+                "recovered; a lost key can only be rotated.</p>\n"
+                "<p class=\"secret\" id=\"new-key-secret\">");
+    adm_esc(a, secret);
+    adm_puts(a, "</p>\n");
+    key_facts(a, r);
+    adm_printf(a, "<p><a href=\"%s/keys\">Back to the keys</a></p>\n",
+               adm_escs(a->p, a->base));
+    a->status = 201;
+    return adm_page_end(a);
+}
+
+static int key_bad(adm_t *a, const bad_t *b, int edit)
+{
+    if (a->api)
+        return adm_error(a, b->status, "invalid_request", b->field, "%s",
+                         b->msg);
+    return edit ? key_page(a, b) : key_list_page(a, b);
+}
+
+static int key_create(adm_t *a)
+{
+    key_in_t in;
+    bad_t b = {0, NULL, NULL};
+    const char *secret = NULL;
+    long long id;
+    PGresult *r;
+    int rc = key_read(a, &b, &in);
+
+    if (rc)
+        return rc < 0 ? a->status : key_bad(a, &b, 0);
+    if (adm_begin(a))
+        return a->status;
+    if (!(id = key_store(a, &in, 0, &secret)))
+        return fail_tx(a);
+    /* Read back before COMMIT: a key whose answer cannot be given is a
+     * key nobody can use, so it is not kept either. */
+    if (!(r = key_fetch(a, id, !a->api)) || adm_commit(a))
+        return fail_tx(a);
+    return key_created(a, r, secret);
+}
+
+/* PATCH semantics: fields absent stay; null or empty clears (name cannot
+ * be cleared). The HTML edit form sends every field. */
+static int key_patch_read(adm_t *a, bad_t *b, key_in_t *in, int *set)
+{
+    memset(in, 0, sizeof(*in));
+    set[0] = adm_has_field(a, "name");
+    set[1] = adm_has_field(a, "allowed_models");
+    set[2] = adm_has_field(a, "expires_at");
+    in->name = adm_field(a, "name");
+    in->models = set[1] ? models_input(a) : NULL;
+    in->expires_in = set[2] ? adm_field(a, "expires_at") : NULL;
+    if (set[0] && name_check(a, b, in->name))
+        return 1;
+    return models_check(a, b, in) || expiry_check(a, b, in);
+}
+
+static int key_update(adm_t *a)
+{
+    key_in_t in;
+    bad_t b = {0, NULL, NULL};
+    int set[3];
+    const char *pv[7];
+    PGresult *r;
+
+    if (key_patch_read(a, &b, &in, set))
+        return key_bad(a, &b, 1);
+    if (adm_begin(a) || !(r = key_lock(a, a->id)))
+        return fail_tx(a);
+    if (!PQntuples(r)) {
+        adm_rollback(a);
+        return adm_error(a, 404, "not_found", NULL, "no key %lld", a->id);
+    }
+    if (strcmp(adm_v(r, 0, "status"), "active")) {
+        adm_rollback(a);
+        return adm_error(a, 409, "conflict", NULL, "the key is revoked");
+    }
+    if (!set[0] && !set[1] && !set[2]) {    /* nothing to change */
+        adm_rollback(a);
+        return key_show(a);
+    }
+    pv[0] = adm_id(a, a->id);
+    pv[1] = set[0] ? "t" : "f";
+    pv[2] = in.name;
+    pv[3] = set[1] ? "t" : "f";
+    pv[4] = in.models_sql;
+    pv[5] = set[2] ? "t" : "f";
+    pv[6] = in.expires;
+    if (!adm_qx(a, "UPDATE virtual_keys SET "
+                   "name = CASE WHEN $2::boolean THEN $3 ELSE name END, "
+                   "allowed_models = CASE WHEN $4::boolean THEN $5::text[] "
+                   "ELSE allowed_models END, "
+                   "expires_at = CASE WHEN $6::boolean THEN $7::timestamptz "
+                   "ELSE expires_at END, updated_at = now() WHERE id = $1",
+                7, pv)
+        || audit(a, "key.update", "key", a->id,
+                 adm_parse_id(adm_v(r, 0, "org_id")),
+                 key_detail(adm_v(r, 0, "key_id"),
+                            set[0] ? in.name : adm_v(r, 0, "name")))
+        || !(r = key_fetch(a, a->id, 0)) || adm_commit(a))
+        return fail_tx(a);
+    return a->api ? adm_json(a, 200, adm_row_json(r, 0))
+                  : adm_redirect(a, "/keys");
+}
+
+/* Revokes the locked key row r; 0 or -1 (answered). */
+static int key_revoke_row(adm_t *a, PGresult *r, const char *why)
+{
+    const char *pv[1] = {adm_v(r, 0, "id")};
+    json_object *d = key_detail(adm_v(r, 0, "key_id"),
+                                adm_v(r, 0, "name"));
+
+    if (why)
+        json_object_object_add(d, "reason", json_object_new_string(why));
+    if (!adm_qx(a, "UPDATE virtual_keys SET status = 'revoked', "
+                   "revoked_at = now(), updated_at = now() WHERE id = $1",
+                1, pv)) {
+        json_object_put(d);
+        return -1;
+    }
+    return audit(a, "key.revoke", "key", adm_parse_id(pv[0]),
+                 adm_parse_id(adm_v(r, 0, "org_id")), d);
+}
+
+/* Begins, locks the key of the route: 0 and *r, or the status answered
+ * (rolled back). */
+static int key_begin(adm_t *a, PGresult **r)
+{
+    if (adm_begin(a) || !(*r = key_lock(a, a->id)))
+        return fail_tx(a);
+    if (!PQntuples(*r)) {
+        adm_rollback(a);
+        return adm_error(a, 404, "not_found", NULL, "no key %lld", a->id);
+    }
+    return 0;
+}
+
+static int key_revoke(adm_t *a)
+{
+    PGresult *r;
+    int rc = key_begin(a, &r);
+
+    if (rc)
+        return rc;
+    /* Revoking twice is not an error: the key is revoked either way. */
+    if (!strcmp(adm_v(r, 0, "status"), "active")
+        && key_revoke_row(a, r, NULL))
+        return fail_tx(a);
+    if (!(r = key_fetch(a, a->id, 0)) || adm_commit(a))
+        return fail_tx(a);
+    return a->api ? adm_json(a, 200, adm_row_json(r, 0))
+                  : adm_redirect(a, "/keys");
+}
+
+/* A new key with the old one's scope and settings, the old one revoked,
+ * in one transaction: there is never a moment with both or neither. */
+static int key_rotate(adm_t *a)
+{
+    PGresult *r, *n;
+    key_in_t in;
+    const char *secret = NULL;
+    long long id;
+    int rc = key_begin(a, &r);
+
+    if (rc)
+        return rc;
+    if (strcmp(adm_v(r, 0, "status"), "active")
+        || !strcmp(adm_v(r, 0, "expired"), "t")) {
+        adm_rollback(a);
+        return adm_error(a, 409, "conflict", NULL, "the key is %s: only a "
+                         "live key can be rotated",
+                         strcmp(adm_v(r, 0, "status"), "active")
+                         ? "revoked" : "expired");
+    }
+    memset(&in, 0, sizeof(in));
+    in.name = adm_v(r, 0, "name");
+    in.org = adm_parse_id(adm_v(r, 0, "org_id"));
+    in.team = adm_parse_id(adm_v(r, 0, "team_id"));
+    in.project = adm_parse_id(adm_v(r, 0, "project_id"));
+    in.models_sql = adm_v(r, 0, "allowed_models");  /* array text form */
+    in.expires = adm_v(r, 0, "expires_at");
+    if (!(id = key_store(a, &in, a->id, &secret))
+        || key_revoke_row(a, r, "rotated")
+        || !(n = key_fetch(a, id, !a->api)) || adm_commit(a))
+        return fail_tx(a);
+    return key_created(a, n, secret);
+}
+
+/* ---------------------------------------------------------- credentials */
+
+#define CRED_COLS \
+    "c.id, c.org_id, c.provider, c.name, c.hint, c.status, c.created_at, " \
+    "c.updated_at"
+#define CRED_HTML_COLS \
+    ", o.name AS org_name, " UTC_MIN("c.created_at") " AS created_txt " \
+    "FROM provider_credentials c LEFT JOIN organizations o ON o.id = c.org_id"
+/* A caller sees its org's credentials and the global ones. */
+#define CRED_LIST_WHERE \
+    " WHERE ($1::bigint IS NULL OR c.org_id = $1 OR c.org_id IS NULL)" \
+    " AND ($2::bigint IS NULL OR c.org_id = $2)" \
+    " AND ($3::text IS NULL OR c.provider = $3)" \
+    " AND ($4::text IS NULL OR c.status = $4)" \
+    " ORDER BY c.provider, c.org_id NULLS FIRST, c.id DESC"
+
+typedef struct {
+    const char *provider, *secret, *name;
+    long long org;              /* 0: every org */
+} cred_in_t;
+
+/* The last four characters, so people can tell credentials apart. */
+static const char *cred_hint(apr_pool_t *p, const char *s)
+{
+    const char *e = s + strlen(s);
+    size_t chars = 0, k = 0;
+    const char *c;
+
+    for (c = s; *c; c++)
+        chars += ((unsigned char)*c & 0xc0) != 0x80;
+    if (chars < HINT_MIN_CHARS)
+        return "";
+    while (e > s && k < 4)
+        k += ((unsigned char)*--e & 0xc0) != 0x80;
+    return apr_pstrdup(p, e);
+}
+
+static int cred_secret_check(adm_t *a, bad_t *b, const char *s)
+{
+    json_object *m;
+
+    if (a->api && json_object_object_get_ex(a->body, "secret", &m)
+        && !json_object_is_type(m, json_type_string))
+        return bad_set(a, b, 400, "secret", "secret must be a string");
+    if (!s)
+        return bad_set(a, b, 400, "secret", "secret is required");
+    if (strlen(s) > SECRET_MAX)
+        return bad_set(a, b, 400, "secret", "secret is longer than %d bytes",
+                       SECRET_MAX);
+    if (!text_ok(s, SECRET_MAX))
+        return bad_set(a, b, 400, "secret", "secret contains a control "
+                       "character (a pasted line break?)");
+    return 0;
+}
+
+static int cred_read(adm_t *a, bad_t *b, cred_in_t *in)
+{
+    size_t n;
+
+    in->provider = adm_field(a, "provider");
+    in->secret = adm_field(a, "secret");
+    in->name = adm_field(a, "name");
+    n = in->provider ? strlen(in->provider) : 0;
+    if (!n)
+        return bad_set(a, b, 400, "provider", "provider is required");
+    if (n > 64 || strspn(in->provider, PROVIDER_CHARS) != n)
+        return bad_set(a, b, 400, "provider", "provider must be 1 to 64 of "
+                       "A-Z a-z 0-9 _ . -");
+    if (cred_secret_check(a, b, in->secret))
+        return 1;
+    if (in->name && !text_ok(in->name, NAME_MAX_CHARS))
+        return bad_set(a, b, 400, "name", "name must be at most %d "
+                       "characters without control characters",
+                       NAME_MAX_CHARS);
+    if (id_field(a, b, "org_id", 0, &in->org))
+        return 1;
+    if (!in->org && !adm_org_writable(a, 0))
+        return bad_set(a, b, 403, "org_id", "org_id is required: only a "
+                       "superadmin can set a credential for every org");
+    return in->org ? org_check(a, b, in->org) : 0;
+}
+
+static json_object *cred_detail(PGresult *r, int i)
+{
+    json_object *d = json_object_new_object();
+    const char *org = adm_v(r, i, "org_id");
+
+    json_object_object_add(d, "provider",
+                           json_object_new_string(adm_v(r, i, "provider")));
+    json_object_object_add(d, "org_id", org ? json_object_new_int64(
+                               adm_parse_id(org)) : NULL);
+    json_object_object_add(d, "hint",
+                           json_object_new_string(adm_v(r, i, "hint")));
+    return d;
+}
+
+/* Archives the live credential of (org, provider), if any: creating one
+ * replaces it. The transaction lock on the pair makes concurrent creates
+ * take turns (the last one wins) instead of tripping the unique index.
+ * 0, or -1 answered. */
+static int cred_replace(adm_t *a, const cred_in_t *in)
+{
+    const char *pv[2] = {adm_id(a, in->org), in->provider};
+    PGresult *r;
+    int i;
+
+    if (!adm_qx(a, "SELECT pg_advisory_xact_lock(hashtextextended("
+                   "'aura-cred/' || $1 || '/' || $2, 0))", 2, pv))
+        return -1;
+    r = adm_qx(a, "UPDATE provider_credentials SET status = 'archived', "
+                  "updated_at = now() WHERE coalesce(org_id, 0) = $1 AND "
+                  "provider = $2 AND status = 'active' "
+                  "RETURNING id, org_id, provider, hint", 2, pv);
+    if (!r)
+        return -1;
+    for (i = 0; i < PQntuples(r); i++) {
+        json_object *d = cred_detail(r, i);
+        json_object_object_add(d, "reason",
+                               json_object_new_string("replaced"));
+        if (audit(a, "credential.archive", "credential",
+                  adm_parse_id(adm_v(r, i, "id")), in->org, d))
+            return -1;
+    }
+    return 0;
+}
+
+/* Seals and stores; the new row, or NULL answered. */
+static PGresult *cred_store(adm_t *a, const cred_in_t *in)
+{
+    const unsigned char *mk = adm_master_key(a);
+    const char *sealed, *err, *pv[5];
+
+    if (!mk) {
+        adm_error(a, 503, "unavailable", NULL, "credentials cannot be stored:"
+                  " the console has no master key (AURA_MASTER_KEY_FILE)");
+        return NULL;
+    }
+    if ((err = aura_seal(a->p, mk, aura_cred_aad(a->p, in->org, in->provider),
+                         in->secret, &sealed))) {
+        adm_error(a, 500, "server_error", NULL, "sealing failed: %s", err);
+        return NULL;
+    }
+    pv[0] = opt_id(a, in->org);
+    pv[1] = in->provider;
+    pv[2] = in->name;
+    pv[3] = sealed;
+    pv[4] = cred_hint(a->p, in->secret);
+    return adm_qx(a, "INSERT INTO provider_credentials AS c (org_id, "
+                     "provider, name, sealed, hint) VALUES ($1, $2, $3, $4, "
+                     "$5) RETURNING " CRED_COLS, 5, pv);
+}
+
+/* Credential filters: caller scope, org, provider, status (default
+ * active: a replaced credential is history). 0 or the status answered. */
+static int cred_filters(adm_t *a, const char **pv)
+{
+    const char *st = adm_arg(a, "status");
+
+    pv[0] = adm_scope_param(a);
+    if (id_arg(a, "org_id", &pv[1]))
+        return adm_error(a, 400, "invalid_request", "org_id",
+                         "org_id must be a positive integer id");
+    pv[2] = adm_arg(a, "provider");
+    if (st && strcmp(st, "active") && strcmp(st, "archived")
+        && strcmp(st, "all"))
+        return adm_error(a, 400, "invalid_request", "status",
+                         "status must be active, archived or all");
+    pv[3] = !st ? "active" : strcmp(st, "all") ? st : NULL;
+    return 0;
+}
+
+static void cred_row(adm_t *a, PGresult *r, int i)
+{
+    const char *org = adm_v(r, i, "org_id");
+
+    adm_puts(a, "<tr><td>");
+    adm_esc(a, adm_v(r, i, "provider"));
+    adm_puts(a, "</td><td>");
+    adm_esc(a, org ? adm_v(r, i, "org_name") : "every organization");
+    adm_puts(a, "</td><td>");
+    adm_esc(a, or_dash(adm_v(r, i, "name")));
+    adm_puts(a, "</td><td>");
+    if (*adm_v(r, i, "hint")) {
+        adm_puts(a, "<code>…");
+        adm_esc(a, adm_v(r, i, "hint"));
+        adm_puts(a, "</code>");
+    } else {
+        adm_puts(a, "—");       /* too short a secret to hint at */
+    }
+    adm_printf(a, "</td><td>%s</td><td>",
+               adm_escs(a->p, adm_v(r, i, "status")));
+    adm_esc(a, adm_v(r, i, "created_txt"));
+    adm_puts(a, "</td><td>");
+    if (!strcmp(adm_v(r, i, "status"), "active")
+        && adm_org_writable(a, adm_parse_id(org)))
+        action_button(a, "credentials", adm_v(r, i, "id"), "archive",
+                      "Archive");
+    adm_puts(a, "</td></tr>\n");
+}
+
+static const char *const cred_fields[] = {
+    "provider", "org_id", "name", "secret", NULL
+};
+
+/* The secret field is never filled in, not even after an error: the
+ * page must not carry the secret back. */
+static int cred_form(adm_t *a, const bad_t *b)
+{
+    const char *pv[1] = {adm_scope_param(a)};
+    PGresult *orgs = adm_qx(a, "SELECT id, name AS label FROM organizations "
+                               "WHERE status = 'active' AND ($1::bigint IS "
+                               "NULL OR id = $1) ORDER BY name", 1, pv);
+
+    if (!orgs)
+        return -1;
+    adm_printf(a, "<h2>New credential</h2><p class=\"muted\">Replaces the "
+               "live credential of the same provider and organization."
+               "</p><form class=\"box\" method=\"post\" "
+               "action=\"%s/credentials\" autocomplete=\"off\">",
+               adm_escs(a->p, a->base));
+    adm_csrf_input(a);
+    form_error_top(a, b, cred_fields);
+    text_input(a, b, "Provider", "provider", "text", adm_field(a, "provider"),
+               " required maxlength=\"64\" pattern=\"[A-Za-z0-9_.\\-]+\"");
+    id_select(a, b, "Organization", "org_id", orgs, adm_field(a, "org_id"),
+              adm_org_writable(a, 0) ? "every organization" : NULL);
+    text_input(a, b, "Name (optional)", "name", "text", adm_field(a, "name"),
+               " maxlength=\"200\"");
+    text_input(a, b, "Secret", "secret", "password", "",
+               " required autocomplete=\"new-password\"");
+    adm_puts(a, "<p><button type=\"submit\">Save credential</button></p>"
+                "</form>\n");
+    return 0;
+}
+
+static int cred_list_page(adm_t *a, const bad_t *b)
+{
+    static const char *const sts[] = {"active", "archived", "all", NULL};
+    const char *pv[4];
+    PGresult *r;
+    int i, rc;
+
+    if ((rc = cred_filters(a, pv)) != 0)
+        return rc;
+    if (!(r = adm_qx(a, "SELECT " CRED_COLS CRED_HTML_COLS CRED_LIST_WHERE,
+                     4, pv)))
+        return a->status;
+    adm_page_begin(a, "Provider credentials", "credentials");
+    status_links(a, "credentials", sts);
+    adm_puts(a, "<table><thead><tr><th>Provider</th><th>Organization</th>"
+                "<th>Name</th><th>Secret</th><th>Status</th>"
+                "<th>Created (UTC)</th><th></th></tr></thead><tbody>\n");
+    for (i = 0; i < PQntuples(r); i++)
+        cred_row(a, r, i);
+    adm_puts(a, "</tbody></table>\n");
+    if (!PQntuples(r))
+        adm_puts(a, "<p class=\"muted\">No credentials.</p>\n");
+    if (can_write(a) && cred_form(a, b))
+        return a->status;
+    a->status = b ? b->status : 200;
+    return adm_page_end(a);
+}
+
+static int cred_list(adm_t *a)
+{
+    const char *pv[4];
+    json_object *o;
+    PGresult *r;
+    int rc;
+
+    if (!a->api)
+        return cred_list_page(a, NULL);
+    if ((rc = cred_filters(a, pv)) != 0)
+        return rc;
+    if (!(r = adm_qx(a, "SELECT " CRED_COLS " FROM provider_credentials c"
+                        CRED_LIST_WHERE, 4, pv)))
+        return a->status;
+    o = json_object_new_object();
+    json_object_object_add(o, "data", adm_rows_json(r));
+    return adm_json(a, 200, o);
+}
+
+static int cred_create(adm_t *a)
+{
+    cred_in_t in;
+    bad_t b = {0, NULL, NULL};
+    PGresult *r;
+    int rc = cred_read(a, &b, &in);
+
+    if (rc < 0)
+        return a->status;
+    if (rc)
+        return a->api ? adm_error(a, b.status, b.status == 403 ? "forbidden"
+                                  : "invalid_request", b.field, "%s", b.msg)
+                      : cred_list_page(a, &b);
+    if (adm_begin(a) || cred_replace(a, &in) || !(r = cred_store(a, &in))
+        || audit(a, "credential.create", "credential",
+                 adm_parse_id(adm_v(r, 0, "id")), in.org, cred_detail(r, 0))
+        || adm_commit(a))
+        return fail_tx(a);
+    return a->api ? adm_json(a, 201, adm_row_json(r, 0))
+                  : adm_redirect(a, "/credentials");
+}
+
+#define CRED_ONE \
+    " FROM provider_credentials c WHERE c.id = $1 AND ($2::bigint IS NULL " \
+    "OR c.org_id = $2 OR c.org_id IS NULL)"
+
+static int cred_show(adm_t *a)
+{
+    const char *pv[2] = {adm_id(a, a->id), adm_scope_param(a)};
+    PGresult *r;
+
+    if (!a->api)                /* no page of its own: the list says it all */
+        return adm_redirect(a, "/credentials");
+    if (!(r = adm_qx(a, "SELECT " CRED_COLS CRED_ONE, 2, pv)))
+        return a->status;
+    if (!PQntuples(r))
+        return adm_error(a, 404, "not_found", NULL, "no credential %lld",
+                         a->id);
+    return adm_json(a, 200, adm_row_json(r, 0));
+}
+
+static int cred_archive(adm_t *a)
+{
+    const char *pv[2] = {adm_id(a, a->id), adm_scope_param(a)};
+    PGresult *r;
+    long long org;
+
+    if (adm_begin(a) || !(r = adm_qx(a, "SELECT " CRED_COLS CRED_ONE
+                                        " FOR UPDATE", 2, pv)))
+        return fail_tx(a);
+    if (!PQntuples(r)) {
+        adm_rollback(a);
+        return adm_error(a, 404, "not_found", NULL, "no credential %lld",
+                         a->id);
+    }
+    org = adm_parse_id(adm_v(r, 0, "org_id"));
+    if (!adm_org_writable(a, org)) {
+        adm_rollback(a);
+        return adm_error(a, 403, "forbidden", NULL, "only a superadmin can "
+                         "archive a credential for every org");
+    }
+    if (!strcmp(adm_v(r, 0, "status"), "active")
+        && (!adm_qx(a, "UPDATE provider_credentials SET status = 'archived',"
+                       " updated_at = now() WHERE id = $1", 1, pv)
+            || audit(a, "credential.archive", "credential", a->id, org,
+                     cred_detail(r, 0))))
+        return fail_tx(a);
+    if (!(r = adm_qx(a, "SELECT " CRED_COLS CRED_ONE, 2, pv))
+        || adm_commit(a))
+        return fail_tx(a);
+    return a->api ? adm_json(a, 200, adm_row_json(r, 0))
+                  : adm_redirect(a, "/credentials");
+}
+
+/* ---------------------------------------------------------- routes */
+
+const adm_route_t adm_key_routes[] = {
+    {"GET", "/keys", key_list, 0},
+    {"POST", "/keys", key_create, 1},
+    {"GET", "/keys/{id}", key_show, 0},
+    {"POST", "/keys/{id}", key_update, 1},
+    {"PATCH", "/keys/{id}", key_update, 1},
+    {"POST", "/keys/{id}/revoke", key_revoke, 1},
+    {"POST", "/keys/{id}/rotate", key_rotate, 1},
+    {"GET", "/credentials", cred_list, 0},
+    {"POST", "/credentials", cred_create, 1},
+    {"GET", "/credentials/{id}", cred_show, 0},
+    {"POST", "/credentials/{id}/archive", cred_archive, 1},
+    {NULL, NULL, NULL, 0}
+};
