@@ -5,6 +5,7 @@
 #include <apr_time.h>
 
 #include "aura_meter.h"
+#include "aura_tenant.h"
 
 static double per_token(double per_million, long tokens)
 {
@@ -31,6 +32,12 @@ void aura_cost_compute(const aura_price_t *price, int priced,
     out->reasoning = per_token(price->reasoning, reasoning);
     out->total = out->input + out->cached_input + out->cache_write +
                  out->output + out->reasoning;
+}
+
+const char *aura_cost_status(const aura_usage_t *u, const aura_cost_t *c)
+{
+    return !u || !u->present ? "no_usage"
+           : c->known ? "priced" : "unknown_price";
 }
 
 static json_object *cost_json(const aura_cost_t *c)
@@ -94,6 +101,25 @@ static void add_str(json_object *o, const char *k, const char *v)
     json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
 }
 
+static json_object *id_json(apr_int64_t id)
+{
+    return id ? json_object_new_int64(id) : NULL;
+}
+
+json_object *aura_tenant_json(const aura_tenant_t *t, const char *end_user)
+{
+    json_object *o = json_object_new_object();
+    AURA_ADD_NEW(o, "org_id", id_json(t->org_id));
+    add_str(o, "org", t->org);
+    AURA_ADD_NEW(o, "team_id", id_json(t->team_id));
+    add_str(o, "team", t->team);
+    AURA_ADD_NEW(o, "project_id", id_json(t->project_id));
+    add_str(o, "project", t->project);
+    add_str(o, "key_id", t->key_id);
+    add_str(o, "end_user", end_user);
+    return o;
+}
+
 void aura_meter_apply(json_object *resource, const aura_usage_t *u,
                       long cache_write, const aura_meter_info_t *mi)
 {
@@ -119,8 +145,7 @@ void aura_meter_apply(json_object *resource, const aura_usage_t *u,
     add_str(aura, "cache", mi->cache ? mi->cache : "miss");
     /* Priced but no usage reported (a server that ignores include_usage):
      * say so, rather than "priced" with no figures. */
-    add_str(aura, "cost_status", !u || !u->present ? "no_usage"
-                                 : cost.known ? "priced" : "unknown_price");
+    add_str(aura, "cost_status", aura_cost_status(u, &cost));
     AURA_SET(aura, "cache_write_tokens",
                            json_object_new_int64(cache_write));
     AURA_SET(aura, "agentic", agentic_json(resource, u));
@@ -132,5 +157,7 @@ void aura_meter_apply(json_object *resource, const aura_usage_t *u,
                 APR_ARRAY_IDX(mi->warnings, i, const char *)));
         AURA_SET(aura, "warnings", w);
     }
+    if (mi->tenant)
+        AURA_SET(aura, "tenant", aura_tenant_json(mi->tenant, mi->end_user));
     AURA_SET(resource, "aura", aura);
 }

@@ -21,6 +21,12 @@ void aura_cost_compute(const aura_price_t *price, int priced,
                        const aura_usage_t *u, long cache_write,
                        aura_cost_t *out);
 
+/* "priced", "unknown_price", or "no_usage" (priced, but the provider
+ * reported no usage: no figures rather than a fake $0). */
+const char *aura_cost_status(const aura_usage_t *u, const aura_cost_t *c);
+
+struct aura_tenant;             /* aura_tenant.h */
+
 typedef struct aura_meter_info {
     const char *request_id;
     const char *provider;
@@ -33,6 +39,9 @@ typedef struct aura_meter_info {
     const char *cache;          /* "hit" | "miss" */
     apr_array_header_t *warnings; /* const char*: what the gateway could
                                      not do as asked, or NULL */
+    const struct aura_tenant *tenant; /* the key's tenant; NULL: no key,
+                                         and no `tenant` member */
+    const char *end_user;       /* the caller's end-user id, or NULL */
 } aura_meter_info_t;
 
 /* Adds usage.cost_usd (when usage is present) and `aura` to a final
@@ -40,5 +49,10 @@ typedef struct aura_meter_info {
  * the prompt tokens written to the provider's cache (part of u->input). */
 void aura_meter_apply(json_object *resource, const aura_usage_t *u,
                       long cache_write, const aura_meter_info_t *mi);
+
+/* `aura.tenant`: {org_id, org, team_id, team, project_id, project, key_id,
+ * end_user}, null members where a level is absent. Caller owns it. */
+json_object *aura_tenant_json(const struct aura_tenant *t,
+                              const char *end_user);
 
 #endif /* AURA_METER_H */

@@ -4,6 +4,7 @@
  *   handler  (mod_aura_handler.c)  transport: body in, upstream out
  *   filter   (mod_aura_filter.c)   translation and metering of the answer
  *   config   (mod_aura_config.c)   directives
+ *   tenancy  (mod_aura_tenancy.c)  keys, key cache, credentials, ledger
  */
 #include <httpd.h>
 #include <http_config.h>
@@ -12,24 +13,56 @@
 
 #include "mod_aura_private.h"
 
-static int aura_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                            apr_pool_t *ptemp, server_rec *s)
+static int aura_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp)
+{
+    (void)plog; (void)ptemp;
+    aura_tenancy_pre_config(pconf);
+    return OK;
+}
+
+/* Also run by `apachectl configtest`: what can be checked without
+ * starting anything (the key cache's socache provider is loaded). */
+static int aura_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
 {
     const char *err;
     (void)plog; (void)ptemp;
 
-    aura_http_global_init();
-    if ((err = aura_config_finish(pconf, s)) != NULL) {
+    if ((err = aura_tenancy_check(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aura: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
 }
 
+static int aura_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    const char *err;
+    (void)plog;
+
+    aura_http_global_init();
+    if ((err = aura_config_finish(pconf, s)) != NULL ||
+        (err = aura_tenancy_post_config(pconf, ptemp, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aura: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void aura_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    aura_tenancy_child_init(pchild, s);
+}
+
 static void aura_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_pre_config(aura_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(aura_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(aura_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(aura_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(aura_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter(AURA_TRANSLATE_FILTER, aura_translate_filter,
                               NULL, AP_FTYPE_RESOURCE);

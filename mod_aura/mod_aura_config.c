@@ -24,10 +24,12 @@ void *aura_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->providers = apr_hash_make(p);
     c->model_files = apr_array_make(p, 2, sizeof(const char *));
     c->connect_ms = c->first_byte_ms = c->idle_ms = c->total_ms = -1;
+    c->key_ttl_s = c->neg_ttl_s = c->flush_ms = c->cred_refresh_s = -1;
     return c;
 }
 
 #define MERGE_UNSET(f) c->f = (add->f != -1) ? add->f : base->f
+#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
 
 void *aura_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 {
@@ -40,6 +42,15 @@ void *aura_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_UNSET(first_byte_ms);
     MERGE_UNSET(idle_ms);
     MERGE_UNSET(total_ms);
+    /* Tenancy is main-server only (GLOBAL_ONLY): vhosts inherit it. */
+    MERGE_PTR(db_conninfo);
+    MERGE_PTR(master_key_file);
+    MERGE_PTR(keycache);
+    MERGE_PTR(spool_dir);
+    MERGE_UNSET(key_ttl_s);
+    MERGE_UNSET(neg_ttl_s);
+    MERGE_UNSET(flush_ms);
+    MERGE_UNSET(cred_refresh_s);
     return c;
 }
 
@@ -48,6 +59,7 @@ void *aura_create_dir_conf(apr_pool_t *p, char *dir)
     aura_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
     (void)dir;
     c->max_body = -1;
+    c->require_key = -1;
     return c;
 }
 
@@ -76,6 +88,7 @@ void *aura_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         c->rules.routes = add->rules.routes ? add->rules.routes
                                             : base->rules.routes;
     MERGE_UNSET(max_body);
+    MERGE_UNSET(require_key);
     return c;
 }
 
@@ -252,6 +265,83 @@ static const char *set_timeout(cmd_parms *cmd, void *d, const char *arg)
     return parse_ms(cmd->pool, arg, slot);
 }
 
+/* ----------------------------------------------------------- tenancy */
+
+/* One key store, key cache, spool and ingester per httpd instance: a
+ * <VirtualHost> with its own database would need its own of each. */
+static const char *tenancy_arg(cmd_parms *cmd, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err)
+        return err;
+    if (!*arg)
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": empty argument",
+                           NULL);
+    return NULL;
+}
+
+static const char *set_database(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *err = tenancy_arg(cmd, arg);
+    (void)d;
+    /* Never echoed back: a conninfo may hold a password (PGPASSFILE is
+     * where passwords belong, docs/operations.md). */
+    if (!err)
+        srv_conf(cmd)->db_conninfo = arg;
+    return err;
+}
+
+static const char *set_tenancy_path(cmd_parms *cmd, void *d, const char *arg)
+{
+    aura_srv_conf_t *c = srv_conf(cmd);
+    const char *err = tenancy_arg(cmd, arg);
+    const char **slot = (const char **)((char *)c + (apr_size_t)cmd->info);
+    (void)d;
+    if (!err)
+        *slot = ap_server_root_relative(cmd->pool, arg);
+    return err;
+}
+
+static const char *set_keycache(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *err = tenancy_arg(cmd, arg);
+    (void)d;
+    if (!err)
+        srv_conf(cmd)->keycache = arg;
+    return err;
+}
+
+/* A whole number in [lo, hi]; `unit` ("ms") may follow it. */
+static const char *parse_long(cmd_parms *cmd, const char *arg, long lo,
+                              long hi, const char *unit, long *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (end == arg || (*end && !(unit && !strcmp(end, unit))) || v < lo ||
+        v > hi)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number from "
+                            "%ld to %ld%s%s", cmd->cmd->name, arg, lo, hi,
+                            unit ? " " : "", unit ? unit : "");
+    *out = v;
+    return NULL;
+}
+
+static const char *set_tenancy_num(cmd_parms *cmd, void *d, const char *arg)
+{
+    aura_srv_conf_t *c = srv_conf(cmd);
+    const char *err = tenancy_arg(cmd, arg);
+    const char *name = cmd->cmd->name;
+    long *slot = (long *)((char *)c + (apr_size_t)cmd->info);
+    (void)d;
+    if (err)
+        return err;
+    if (!strcmp(name, "AuraUsageFlushInterval"))
+        return parse_long(cmd, arg, 10, 60000, "ms", slot);
+    if (!strcmp(name, "AuraKeyNegativeTTL"))
+        return parse_long(cmd, arg, 0, 3600, NULL, slot);
+    return parse_long(cmd, arg, 1, 86400, NULL, slot);
+}
+
 /* --------------------------------------------------- per-dir directives */
 
 static const char *set_default_model(cmd_parms *cmd, void *d, const char *m)
@@ -305,7 +395,17 @@ static const char *set_max_body(cmd_parms *cmd, void *d, const char *arg)
     return NULL;
 }
 
+static const char *set_require_key(cmd_parms *cmd, void *d, int on)
+{
+    (void)cmd;
+    ((aura_dir_conf_t *)d)->require_key = on;
+    return NULL;
+}
+
 #define DIR_SCOPE (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
+#define TENANCY(name, fn, field, help) \
+    AP_INIT_TAKE1(name, fn, (void *)APR_OFFSETOF(aura_srv_conf_t, field), \
+                  RSRC_CONF, help)
 #define TIMEOUT(name, field, help) \
     AP_INIT_TAKE1(name, set_timeout, \
                   (void *)APR_OFFSETOF(aura_srv_conf_t, field), RSRC_CONF, help)
@@ -338,6 +438,26 @@ const command_rec aura_cmds[] = {
     AP_INIT_TAKE1("AuraMaxBodySize", set_max_body, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "largest request body accepted, in bytes"),
+    AP_INIT_TAKE1("AuraDatabase", set_database, NULL, RSRC_CONF,
+                  "libpq conninfo of the tenancy database (enables keys)"),
+    TENANCY("AuraMasterKeyFile", set_tenancy_path, master_key_file,
+            "file with the master key that opens provider credentials"),
+    AP_INIT_TAKE1("AuraKeyCache", set_keycache, NULL, RSRC_CONF,
+                  "socache provider[:args] for virtual key records"),
+    TENANCY("AuraKeyCacheTTL", set_tenancy_num, key_ttl_s,
+            "seconds a key record is cached (revocation delay)"),
+    TENANCY("AuraKeyNegativeTTL", set_tenancy_num, neg_ttl_s,
+            "seconds an unknown key id is remembered as unknown"),
+    TENANCY("AuraUsageSpool", set_tenancy_path, spool_dir,
+            "directory of the usage ledger spool"),
+    TENANCY("AuraUsageFlushInterval", set_tenancy_num, flush_ms,
+            "milliseconds between moves of the spool into PostgreSQL"),
+    TENANCY("AuraCredentialRefresh", set_tenancy_num, cred_refresh_s,
+            "seconds between reloads of provider credentials"),
+    /* Not in .htaccess: its author must not be able to switch keys off. */
+    AP_INIT_FLAG("AuraRequireKey", set_require_key, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "On: a virtual key is required here (with AuraDatabase)"),
     {NULL}
 };
 
@@ -505,6 +625,13 @@ static const char *finish_server(apr_pool_t *p, server_rec *s)
     if (c->first_byte_ms < 0) c->first_byte_ms = AURA_DEFAULT_FIRST_BYTE_MS;
     if (c->idle_ms < 0) c->idle_ms = AURA_DEFAULT_IDLE_MS;
     if (c->total_ms < 0) c->total_ms = AURA_DEFAULT_TOTAL_MS;
+    if (!c->keycache) c->keycache = AURA_DEFAULT_KEYCACHE;
+    if (c->key_ttl_s < 0) c->key_ttl_s = AURA_DEFAULT_KEY_TTL;
+    if (c->neg_ttl_s < 0) c->neg_ttl_s = AURA_DEFAULT_NEG_TTL;
+    if (c->flush_ms < 0) c->flush_ms = AURA_DEFAULT_FLUSH_MS;
+    if (c->cred_refresh_s < 0) c->cred_refresh_s = AURA_DEFAULT_CRED_REFRESH;
+    if (!c->spool_dir)
+        c->spool_dir = ap_runtime_dir_relative(p, AURA_DEFAULT_SPOOL);
     return NULL;
 }
 

@@ -35,12 +35,24 @@ typedef struct aura_srv_conf {
     apr_array_header_t *model_files;
     aura_registry_t *registry;  /* built at post_config */
     long connect_ms, first_byte_ms, idle_ms, total_ms; /* -1: unset */
+
+    /* Tenancy (main server only, see mod_aura_auth.c): one key store,
+     * cache, spool and ingester per httpd instance. */
+    const char *db_conninfo;    /* AuraDatabase; NULL: no tenancy */
+    const char *master_key_file;/* AuraMasterKeyFile */
+    const char *keycache;       /* AuraKeyCache "provider[:args]" */
+    long key_ttl_s, neg_ttl_s;  /* AuraKeyCacheTTL, AuraKeyNegativeTTL */
+    const char *spool_dir;      /* AuraUsageSpool */
+    long flush_ms;              /* AuraUsageFlushInterval */
+    long cred_refresh_s;        /* AuraCredentialRefresh */
 } aura_srv_conf_t;
 
 typedef struct aura_dir_conf {
     aura_rules_t rules;         /* default model, aliases, allow, routes */
     int allow_set;
     apr_off_t max_body;         /* -1: unset */
+    int require_key;            /* AuraRequireKey; -1: unset (= On when
+                                   AuraDatabase is set) */
 } aura_dir_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA aura_module;
@@ -59,5 +71,11 @@ const char *aura_config_finish(apr_pool_t *p, server_rec *s);
 #define AURA_DEFAULT_FIRST_BYTE_MS 120000
 #define AURA_DEFAULT_IDLE_MS 120000
 #define AURA_DEFAULT_TOTAL_MS 600000
+#define AURA_DEFAULT_KEYCACHE "shmcb"
+#define AURA_DEFAULT_KEY_TTL 30
+#define AURA_DEFAULT_NEG_TTL 5
+#define AURA_DEFAULT_SPOOL "aura-spool"
+#define AURA_DEFAULT_FLUSH_MS 1000
+#define AURA_DEFAULT_CRED_REFRESH 60
 
 #endif /* MOD_AURA_CONFIG_H */

@@ -30,7 +30,8 @@ static int by_name(const void *a, const void *b)
 }
 
 /* Registry models this caller may use here: served by a configured
- * provider, allowed by AuraAllowModels, routed as a request would be. */
+ * provider, allowed by AuraAllowModels and by the caller's key, routed as
+ * a request would be. */
 static apr_array_header_t *usable_models(aura_exchange_t *ex)
 {
     apr_pool_t *p = ex->r->pool;
@@ -45,6 +46,8 @@ static apr_array_header_t *usable_models(aura_exchange_t *ex)
         aura_resolved_t res;
         if (strcmp(apr_hash_this_key(hi), m->name))
             continue;               /* an alias: listed under its name */
+        if (!aura_auth_model_listed(ex, m))
+            continue;
         if (aura_resolve(p, ex->sc->registry, &ex->dc->rules,
                          ex->sc->providers, m->name, &res) == NULL)
             APR_ARRAY_PUSH(out, const aura_model_t *) = m;
@@ -122,6 +125,9 @@ int aura_count_tokens(aura_exchange_t *ex, const char *body, apr_size_t len)
     AURA_ADD_NEW(aura, "request_id", json_object_new_string(ex->request_id));
     AURA_ADD_NEW(aura, "estimate", json_object_new_boolean(1));
     AURA_ADD_NEW(aura, "method", json_object_new_string("bytes/4"));
+    if (ex->tenant)
+        AURA_ADD_NEW(aura, "tenant", aura_tenant_json(
+                         ex->tenant, ex->req->safety_identifier));
     AURA_ADD_NEW(doc, "aura", aura);
     return send_json(ex, doc);
 }

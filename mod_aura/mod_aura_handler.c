@@ -188,6 +188,7 @@ static int front_door(aura_exchange_t *ex, const struct route *rt,
                       char **body, apr_size_t *len)
 {
     request_rec *r = ex->r;
+    int rc;
 
     if (!rt)
         return fail(ex, 404, "unknown_route", NULL, apr_psprintf(r->pool,
@@ -202,11 +203,15 @@ static int front_door(aura_exchange_t *ex, const struct route *rt,
                     rt->method == M_GET ? "GET" : "POST", rt->suffix));
     }
     if (rt->method == M_GET)
-        return DECLINED;
+        return aura_auth_identify(ex);
     if (!is_json_type(apr_table_get(r->headers_in, "Content-Type")))
         return fail(ex, 415, "unsupported_content_type", NULL,
                     "The request body must be JSON "
                     "(Content-Type: application/json).");
+    /* The key before the body: a caller without one must not make the
+     * gateway read and hold up to AuraMaxBodySize bytes. */
+    if ((rc = aura_auth_identify(ex)) != DECLINED)
+        return rc;
     return read_body(ex, body, len);
 }
 
@@ -308,8 +313,10 @@ static void make_target(aura_exchange_t *ex, aura_target_t *t)
     t->flags = pv->flags;
     t->max_output_default = e ? e->max_output : 0;
     t->base_url = pv->base_url;
-    t->key = pv->key;
-    t->aws = pv->has_aws ? &pv->aws : NULL;
+    t->key = ex->upstream_key;
+    /* A credential from the database replaces the configured ones, AWS
+     * keys included (as a Bedrock API key). */
+    t->aws = pv->has_aws && ex->upstream_key == pv->key ? &pv->aws : NULL;
     t->region = pv->region;
     t->api_version = pv->api_version;
     t->beta = apr_table_get(ex->r->headers_in, "anthropic-beta");
@@ -373,10 +380,12 @@ static void log_outcome(aura_exchange_t *ex)
 {
     const aura_usage_t *u = ex->rb ? aura_rb_get_usage(ex->rb) : NULL;
     AURA_LOG(ex, APLOG_INFO, "%s provider=%s model=%s upstream_status=%d "
-             "in=%ld out=%ld overhead_us=%" APR_TIME_T_FMT "%s",
+             "in=%ld out=%ld overhead_us=%" APR_TIME_T_FMT "%s%s",
              ex->stream ? "stream" : "json", ex->provider->name,
              ex->route.name, ex->http.status, u ? u->input : 0L,
              u ? u->output : 0L, (apr_time_t)aura_overhead_now(ex),
+             ex->tenant ? apr_pstrcat(ex->r->pool, " key=",
+                                      ex->tenant->key_id, NULL) : "",
              ex->client_gone ? " client_gone" : "");
 }
 
@@ -407,7 +416,7 @@ static int finish_upstream(aura_exchange_t *ex, aura_http_outcome_e outcome,
         return aura_send_error(ex, aura_upstream_transport_error(
                                        r->pool, name, outcome, detail));
     return aura_send_error(ex, aura_upstream_status_error(
-                                   r->pool, name, ex->provider->key,
+                                   r->pool, name, ex->upstream_key,
                                    ex->http.status,
                                    ex->errbody, ex->errlen, ex->retry_after));
 }
@@ -442,12 +451,13 @@ static int proxy(aura_exchange_t *ex)
     const char *detail = NULL;
 
     ex->adapter = pick_adapter(ex);
+    ex->upstream_key = aura_cred_pick(ex);
     note_dropped_tools(ex);
     if ((err = prepare_upstream(ex)) != NULL)
         return aura_send_error(ex, err);
     ex->rb = aura_rb_create(r->pool, ex->req,
                             aura_make_id(r->pool, "resp_"), ex->route.name);
-    aura_rb_set_secret(ex->rb, ex->provider->key ? ex->provider->key
+    aura_rb_set_secret(ex->rb, ex->upstream_key ? ex->upstream_key
                                : ex->provider->has_aws
                                      ? ex->provider->aws.secret_access_key
                                      : NULL);
@@ -456,6 +466,7 @@ static int proxy(aura_exchange_t *ex)
     ex->pre_time = apr_time_now() - r->request_time;
     AURA_LOG(ex, APLOG_DEBUG, "upstream %s via %s model=%s",
              ex->provider->name, ex->adapter->name, ex->route.upstream_model);
+    ex->sent_upstream = 1;
     outcome = aura_http_perform(r->pool, &ex->http, &detail);
     return finish_upstream(ex, outcome, detail);
 }
@@ -503,7 +514,11 @@ int aura_handler(request_rec *r)
                                 &ex->req)) != NULL)
         return aura_send_error(ex, err);
     ex->stream = ex->req->stream;
-    if ((rc = route(ex)) != DECLINED)
+    ex->meter.end_user = ex->req->safety_identifier;
+    if ((rc = route(ex)) != DECLINED ||
+        (rc = aura_auth_check_model(ex)) != DECLINED)
         return rc;
-    return proxy(ex);
+    rc = proxy(ex);
+    aura_ledger_record(ex);
+    return rc;
 }

@@ -7,12 +7,18 @@
 
 #include <httpd.h>
 #include <http_log.h>
+#include <util_filter.h>
 #include "mod_aura_config.h"
 #include "aura_request.h"
 #include "aura_stream.h"
 #include "aura_meter.h"
 #include "aura_http.h"
 #include "aura_front.h"
+#include "aura_tenant.h"
+#include "aura_crypt.h"
+#include "mod_aura_db.h"
+#include <ap_socache.h>
+#include <apr_global_mutex.h>
 
 /* One log format: the request id on every line. */
 #define AURA_LOG(ex, level, fmt, ...) \
@@ -35,6 +41,9 @@ typedef struct aura_exchange {
     aura_rb_t *rb;
     aura_decoder_t *dec;
     aura_meter_info_t meter;
+    const aura_tenant_t *tenant;  /* the virtual key's, or NULL */
+    const char *upstream_key;   /* the credential sent upstream */
+    int sent_upstream;          /* the request went to a provider */
 
     /* upstream */
     aura_http_req_t http;
@@ -65,6 +74,61 @@ apr_status_t aura_filter_flush(aura_exchange_t *ex);
 /* mod_aura_front.c: endpoints beyond generation */
 int aura_models_list(aura_exchange_t *ex);
 int aura_count_tokens(aura_exchange_t *ex, const char *body, apr_size_t len);
+
+/* mod_aura_auth.c: identity and key policy. Each returns DECLINED to go
+ * on, or the status of the error answer it sent. */
+int aura_auth_identify(aura_exchange_t *ex);
+int aura_auth_check_model(aura_exchange_t *ex);
+/* GET .../models: 1 when the key may use this registry model. */
+int aura_auth_model_listed(const aura_exchange_t *ex, const aura_model_t *m);
+
+/* Tenancy lifecycle (mod_aura_tenancy.c), called from mod_aura.c hooks. */
+void aura_tenancy_pre_config(apr_pool_t *pconf);
+const char *aura_tenancy_check(apr_pool_t *pconf, server_rec *s);
+const char *aura_tenancy_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                                     server_rec *s);
+void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* The tenancy in force (mod_aura_tenancy.c): set at post_config from the
+ * main server's directives, inherited by the children, NULL without
+ * AuraDatabase. */
+typedef struct aura_tenancy {
+    server_rec *s;              /* the main server: background logging */
+    const char *conninfo;
+    unsigned char master[AURA_MASTER_KEY_LEN];
+    int has_master;             /* AuraMasterKeyFile loaded */
+    apr_interval_time_t key_ttl, neg_ttl, flush, cred_refresh;
+    const char *spool_dir;
+    const ap_socache_provider_t *cache;
+    ap_socache_instance_t *cache_inst;
+    apr_global_mutex_t *cache_mutex;    /* NULL: provider is MT-safe */
+    aura_db_t *db;              /* per child: the request-path pool */
+} aura_tenancy_t;
+
+aura_tenancy_t *aura_tenancy_get(void);
+
+/* The socache of key records; a record of state AURA_KEY_UNKNOWN is a
+ * negative entry (AuraKeyNegativeTTL). */
+int aura_keycache_get(request_rec *r, const char *key_id, aura_tenant_t *t);
+void aura_keycache_put(request_rec *r, const aura_tenant_t *t);
+
+/* mod_aura_cred.c: provider credentials from the database. */
+void aura_cred_child_init(apr_pool_t *pchild);
+/* The key to send to the exchange's provider: the key's org's database
+ * credential, else the every-org one, else the configured one (in r->pool).
+ */
+const char *aura_cred_pick(aura_exchange_t *ex);
+/* Background thread: reload the table from `conn`; its pools are children
+ * of `owner`, the thread's own. Returns the outcome (AURA_DB_DOWN: try
+ * again with a new connection). */
+aura_db_outcome_e aura_cred_refresh(PGconn *conn, apr_pool_t *owner);
+
+/* mod_aura_ledger.c: the usage spool and its ingester. */
+/* post_config: create the spool directory, owned by the worker user. */
+const char *aura_ledger_post_config(apr_pool_t *pconf, const char *dir);
+void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s);
+/* After a keyed request went upstream: one line into the spool. */
+void aura_ledger_record(aura_exchange_t *ex);
 
 /* mod_aura_handler.c */
 int aura_handler(request_rec *r);
