@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # tests/clients/install.sh - install the pinned client packages (official
-# SDKs and CLIs, package-lock.json) into tests/clients/node_modules.
+# SDKs and CLIs, and playwright-core for the admin console's browser test,
+# package-lock.json) into tests/clients/node_modules. playwright-core
+# downloads no browser: the test drives Debian's chromium (scripts/lib/
+# common.sh installs it).
 # Idempotent: does nothing when node_modules matches the lock file; runs
 # `npm ci` when it is missing or stale. Installs Node.js and npm with
 # apt-get (as root) when they are missing. Packages come from the npm
@@ -28,7 +31,8 @@ fi
 want=$(sha256sum "$HERE/package-lock.json" | cut -d' ' -f1)
 have=$(cat "$STAMP" 2>/dev/null || true)
 if [ -d "$HERE/node_modules" ] && [ "$want" = "$have" ] \
-   && [ -x "$HERE/node_modules/.bin/codex" ] && [ -x "$HERE/node_modules/.bin/claude" ]; then
+   && [ -x "$HERE/node_modules/.bin/codex" ] && [ -x "$HERE/node_modules/.bin/claude" ] \
+   && [ -f "$HERE/node_modules/playwright-core/package.json" ]; then
     exit 0
 fi
 

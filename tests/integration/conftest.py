@@ -9,13 +9,28 @@ Session fixtures:
   H        this module (helpers: stream checks, schema validation, fixture
            readers), so test files need no imports from here
 
+  pg_server  a throwaway PostgreSQL (initdb in the session's temp dir, a
+           free TCP port on 127.0.0.1 and a unix socket in its directory)
+  pg         the same server with the migrations applied by
+           `aura-admin migrate` (database "aura")
+  tgw        a second httpd in tenant mode: mod_aura with AuraDatabase,
+           virtual keys, the usage spool, and the admin console CGI at
+           /aura-admin behind Basic auth (superadmin "admin")
+
 Without a built module the gateway tests are skipped (the simulator tests
 still run); if AURA_MODULE is set explicitly and the file is missing, they
-fail instead, so a CI run can never pass by skipping.
+fail instead, so a CI run can never pass by skipping. The same holds for
+the admin program (AURA_ADMIN, default build/aura-admin) and the tenant
+fixtures.
 """
 
+import base64
+import contextlib
+import glob
 import grp
+import html.parser
 import http.client
+import itertools
 import json
 import os
 import pwd
@@ -27,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -944,9 +960,593 @@ def gw(sim, workdir):
         sys.stderr.write(g.error_log())
 
 
+# --------------------------------------------------------------------------
+# PostgreSQL: a throwaway server per test session
+# --------------------------------------------------------------------------
+
+try:
+    import psycopg2
+except ImportError:  # pragma: no cover - Debian python3-psycopg2
+    psycopg2 = None
+
+
+def require_or_skip(why):
+    """Missing tooling fails a run that demands the full suite (scripts/test
+    sets AURA_REQUIRE_CLIENTS; an explicit AURA_ADMIN means the same) and
+    skips an ad-hoc one."""
+    if os.environ.get("AURA_REQUIRE_CLIENTS") or os.environ.get("AURA_ADMIN"):
+        pytest.fail(why)
+    pytest.skip(why)
+
+
+def pg_bindir():
+    """PostgreSQL's server programs: $AURA_PGBIN, else the newest
+    /usr/lib/postgresql/N/bin (Debian keeps them off PATH)."""
+    if os.environ.get("AURA_PGBIN"):
+        return os.environ["AURA_PGBIN"]
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    found.sort(key=lambda p: int(re.sub(r"\D", "", p.split("/")[4]) or 0))
+    return os.path.dirname(found[-1]) if found else None
+
+
+def admin_path():
+    """The aura-admin program: $AURA_ADMIN, else the scripts/test build,
+    else an in-tree build. Like module_path(): an explicit path that does
+    not exist fails, a missing default build skips."""
+    explicit = os.environ.get("AURA_ADMIN")
+    candidates = [REPO / "build" / "aura-admin", REPO / "aura-admin"]
+    path = explicit or next((str(c) for c in candidates if c.is_file()),
+                            str(candidates[0]))
+    if not os.access(path, os.X_OK):
+        if explicit:
+            pytest.fail("AURA_ADMIN=%s does not exist (build it first)"
+                        % explicit)
+        pytest.skip("aura-admin is not built (%s missing; set AURA_ADMIN)"
+                    % path)
+    return path
+
+
+def run_admin(admin, args, db=None, master_key=None, env=None, input=None,
+              timeout=60):
+    """aura-admin ARGS with AURA_DB (and AURA_MASTER_KEY_FILE); returns the
+    CompletedProcess (text)."""
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith(("AURA_", "PG")) and k not in PROVIDER_ENV}
+    if db is not None:
+        e["AURA_DB"] = db
+    if master_key is not None:
+        e["AURA_MASTER_KEY_FILE"] = master_key
+    e.update(env or {})
+    return subprocess.run([admin] + list(args), env=e, input=input,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+class PgServer:
+    """initdb + pg_ctl on DIR. As root the server runs as the `postgres`
+    OS user (PostgreSQL refuses root). Superuser role `aura`, trust auth,
+    a TCP port on 127.0.0.1 and the unix socket in DIR itself (0755, so
+    the httpd user's CGI reaches it too). Every query opens its own
+    connection, so stop()/start() in a test needs no reconnect logic."""
+
+    def __init__(self, base, port):
+        self.dir = base
+        self.data = os.path.join(base, "data")
+        self.sockdir = base
+        self.port = port
+        self.bindir = pg_bindir()
+        self.logfile = os.path.join(base, "postgresql.log")
+        self.running = False
+
+    # -- process ---------------------------------------------------------
+
+    def _run(self, prog, *args, timeout=60):
+        kw = {}
+        if os.geteuid() == 0:
+            kw = dict(user="postgres", group="postgres", extra_groups=[])
+        p = subprocess.run([os.path.join(self.bindir, prog)] + list(args),
+                           cwd=self.dir, capture_output=True, text=True,
+                           timeout=timeout, **kw)
+        if p.returncode != 0:
+            raise RuntimeError("%s %s failed (%d):\n%s%s\n--- log:\n%s" % (
+                prog, " ".join(args), p.returncode, p.stdout, p.stderr,
+                self.log()))
+        return p
+
+    def init(self):
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self._run("initdb", "-D", self.data, "-U", "aura", "--auth=trust",
+                  "-E", "UTF8", "--locale=C", "-N")
+        # Durability is worthless for a throwaway server; speed is not.
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write("\n# tests/integration/conftest.py\n"
+                    "listen_addresses = '127.0.0.1'\n"
+                    "port = %d\n"
+                    "unix_socket_directories = '%s'\n"
+                    "unix_socket_permissions = 0777\n"
+                    "max_connections = 200\n"
+                    "fsync = off\nsynchronous_commit = off\n"
+                    "full_page_writes = off\n"
+                    "log_min_messages = warning\n" % (self.port,
+                                                      self.sockdir))
+        self.start()
+        self.execute("CREATE DATABASE aura", dbname="postgres")
+
+    def start(self):
+        self._run("pg_ctl", "-D", self.data, "-l", self.logfile, "-w",
+                  "-t", "60", "start")
+        self.running = True
+
+    def stop(self):
+        if self.running:
+            self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w",
+                      "-t", "60", "stop")
+            self.running = False
+
+    @contextlib.contextmanager
+    def down(self):
+        """with pg.down(): ... the server is stopped inside, restarted
+        after (also when the body fails)."""
+        self.stop()
+        try:
+            yield self
+        finally:
+            self.start()
+
+    def log(self):
+        try:
+            with open(self.logfile, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    # -- SQL -------------------------------------------------------------
+
+    def conninfo_for(self, dbname):
+        return "host=%s port=%d user=aura dbname=%s" % (
+            self.sockdir, self.port, dbname)
+
+    @property
+    def conninfo(self):
+        return self.conninfo_for("aura")
+
+    def connect(self, dbname="aura"):
+        if psycopg2 is None:
+            pytest.fail("python3-psycopg2 is not installed")
+        c = psycopg2.connect(host=self.sockdir, port=self.port, user="aura",
+                             dbname=dbname, connect_timeout=10)
+        c.autocommit = True
+        return c
+
+    def _cursor_run(self, sql, params, dbname, fetch):
+        c = self.connect(dbname)
+        try:
+            with c.cursor() as cur:
+                # psycopg2 only interprets % placeholders when given
+                # parameters; None keeps a literal % in parameterless SQL.
+                cur.execute(sql, tuple(params) if params else None)
+                if fetch:
+                    return cur.fetchall() if cur.description else []
+                return cur.rowcount
+        finally:
+            c.close()
+
+    def query(self, sql, params=(), dbname="aura"):
+        """Rows as a list of tuples; values bound by the driver (%s)."""
+        return self._cursor_run(sql, params, dbname, True)
+
+    def execute(self, sql, params=(), dbname="aura"):
+        return self._cursor_run(sql, params, dbname, False)
+
+    def scalar(self, sql, params=(), dbname="aura"):
+        rows = self.query(sql, params, dbname)
+        return rows[0][0] if rows else None
+
+    def create_database(self, name):
+        """A fresh empty database (name: letters, digits, _) for tests that
+        must not touch the shared one; returns its conninfo."""
+        assert re.match(r"^[a-z_][a-z0-9_]*$", name), name
+        self.execute("DROP DATABASE IF EXISTS %s" % name, dbname="postgres")
+        self.execute("CREATE DATABASE %s" % name, dbname="postgres")
+        return self.conninfo_for(name)
+
+
+@pytest.fixture(scope="session")
+def pg_server(workdir):
+    """A running PostgreSQL with an empty database `aura`."""
+    bindir = pg_bindir()
+    if not bindir or not os.path.exists(os.path.join(bindir, "pg_ctl")):
+        require_or_skip("PostgreSQL server programs not found "
+                        "(apt-get install postgresql, or set AURA_PGBIN)")
+    if psycopg2 is None:
+        require_or_skip("python3-psycopg2 is not installed")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            require_or_skip("no `postgres` OS user to run PostgreSQL as")
+    s = PgServer(os.path.join(workdir, "pg"), free_port())
+    try:
+        s.init()
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    yield s
+    try:
+        s.stop()
+    except RuntimeError as e:   # keep the session's own result visible
+        sys.stderr.write("warning: %s\n" % e)
+
+
+@pytest.fixture(scope="session")
+def pg(pg_server):
+    """pg_server with the schema/ migrations applied by `aura-admin
+    migrate`."""
+    admin = admin_path()
+    p = run_admin(admin, ["migrate"], db=pg_server.conninfo)
+    if p.returncode != 0:
+        pytest.fail("aura-admin migrate failed (%d):\n%s%s" % (
+            p.returncode, p.stdout, p.stderr))
+    pg_server.admin = admin
+    return pg_server
+
+
+# --------------------------------------------------------------------------
+# the tenant gateway: mod_aura with PostgreSQL + the admin console CGI
+# --------------------------------------------------------------------------
+
+TENANCY_MODULES = ("socache_shmcb", "cgid", "alias", "env", "auth_basic",
+                   "authn_file", "authn_core", "authz_user")
+
+
+class _JsonDict(dict):
+    def __call__(self):
+        return self
+
+
+class _JsonList(list):
+    def __call__(self):
+        return self
+
+
+class AdminResp:
+    """An answer from the tenant gateway: .status, .headers (lower-case
+    keys), .body (bytes), .text, .json and .location. `.json` works both
+    as Resp's property and called, `.json()`: the parsed object or list
+    is callable and returns itself, so the helpers written for Resp
+    (assert_error, ...) take an AdminResp too."""
+
+    def __init__(self, status, headers, body, elapsed):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.elapsed = elapsed
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def json(self):
+        try:
+            v = json.loads(self.body)
+        except ValueError:
+            raise AssertionError("answer is not JSON (HTTP %d): %r"
+                                 % (self.status, self.body[:500]))
+        if isinstance(v, dict):
+            return _JsonDict(v)
+        return _JsonList(v) if isinstance(v, list) else v
+
+    @property
+    def location(self):
+        return self.headers.get("location")
+
+    def __repr__(self):
+        return "<AdminResp %d %r>" % (self.status, self.body[:300])
+
+
+def raw_request(port, method, path, body=b"", headers=None, timeout=15.0):
+    """One HTTP request with exactly the given headers (http_request adds a
+    default bearer token; tenant mode must not get one)."""
+    t0 = time.time()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        hdrs = {}
+        for k, v in r.getheaders():   # repeated headers joined, like curl -i
+            k = k.lower()
+            hdrs[k] = hdrs[k] + ", " + v if k in hdrs else v
+        return AdminResp(r.status, hdrs, data, time.time() - t0)
+    finally:
+        conn.close()
+
+
+def basic_auth(user, password):
+    tok = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    return "Basic " + tok
+
+
+class _CsrfFinder(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.token = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("name") == "csrf" and self.token is None:
+            self.token = a.get("value")
+
+
+def csrf_of(page_html):
+    f = _CsrfFinder()
+    f.feed(page_html)
+    return f.token
+
+
+KEY_HEADERS = {"authorization": lambda k: ("Authorization", "Bearer " + k),
+               "x-api-key": lambda k: ("x-api-key", k),
+               "api-key": lambda k: ("api-key", k)}
+
+
+class TenantGateway(Gateway):
+    """Gateway plus tenancy: conf.d/tenancy.conf (AuraDatabase, the master
+    key, short cache TTLs, the usage spool) and the admin CGI at
+    /aura-admin behind Basic auth (AuthUserFile ROOT/admin.htpasswd).
+    The superadmin "admin" exists from the start (`aura-admin bootstrap`)."""
+
+    def __init__(self, root, port, sim_port, dead_port, pg, admin):
+        super().__init__(root, port, sim_port, dead_port)
+        self.pg = pg
+        self.admin = admin
+        self.master_key = os.path.join(root, "master.key")
+        self.htpasswd = os.path.join(root, "admin.htpasswd")
+        self.spool = os.path.join(root, "spool")
+        self.passwords = {}
+        self._csrf = {}
+        self._n = itertools.count(1)
+
+    # -- setup -------------------------------------------------------------
+
+    def cli(self, *args, input=None, check=True):
+        """aura-admin ARGS against this gateway's database and key."""
+        p = run_admin(self.admin, args, db=self.pg.conninfo,
+                      master_key=self.master_key, input=input)
+        if check and p.returncode != 0:
+            raise AssertionError("aura-admin %s failed (%d):\n%s%s" % (
+                " ".join(args), p.returncode, p.stdout, p.stderr))
+        return p
+
+    def _secret_file(self, path):
+        """0640 root:<httpd group> when root (the CGI runs as www-data),
+        else 0600: readable by the server, by nobody else."""
+        if os.geteuid() == 0:
+            os.chown(path, 0, grp.getgrnam(run_identity()[1]).gr_gid)
+            os.chmod(path, 0o640)
+        else:
+            os.chmod(path, 0o600)
+
+    def write_config(self, module):
+        super().write_config(module)
+        os.makedirs(self.spool, exist_ok=True)
+        if os.geteuid() == 0:
+            u, g = run_identity()
+            os.chown(self.spool, pwd.getpwnam(u).pw_uid,
+                     grp.getgrnam(g).gr_gid)
+        if not os.path.exists(self.master_key):
+            self.cli("gen-master-key", self.master_key)
+        if not os.path.exists(self.htpasswd):
+            self.add_login("admin", create=True)
+            self.cli("bootstrap", "--admin", "admin")
+        # super() made every file under root 0644; the secrets are not.
+        self._secret_file(self.master_key)
+        self._secret_file(self.htpasswd)
+        with open(os.path.join(self.root, "conf.d", "tenancy.conf"),
+                  "w") as f:
+            f.write(self.tenancy_conf())
+        os.chmod(os.path.join(self.root, "conf.d", "tenancy.conf"), 0o644)
+
+    def tenancy_conf(self):
+        db = self.pg.conninfo
+        return (
+            "# tenant mode (tests/integration/conftest.py TenantGateway)\n"
+            'AuraDatabase "%(db)s"\n'
+            'AuraMasterKeyFile "%(mk)s"\n'
+            "AuraKeyCacheTTL 2\n"
+            "AuraKeyNegativeTTL 1\n"
+            "AuraUsageFlushInterval 200\n"
+            "AuraCredentialRefresh 1\n"
+            'AuraUsageSpool "%(spool)s"\n'
+            "\n"
+            'ScriptAlias /aura-admin "%(admin)s"\n'
+            "<Location /aura-admin>\n"
+            "    AuthType Basic\n"
+            '    AuthName "mod_aura admin"\n'
+            "    AuthBasicProvider file\n"
+            '    AuthUserFile "%(htpasswd)s"\n'
+            "    Require valid-user\n"
+            '    SetEnv AURA_DB "%(db)s"\n'
+            '    SetEnv AURA_MASTER_KEY_FILE "%(mk)s"\n'
+            "</Location>\n" % dict(db=db, mk=self.master_key,
+                                   spool=self.spool, admin=self.admin,
+                                   htpasswd=self.htpasswd))
+
+    # -- admin users ---------------------------------------------------------
+
+    def add_login(self, username, create=False):
+        """An Apache login (htpasswd -iB, the password on stdin, never on a
+        command line) and nothing in admin_users; returns the password."""
+        password = base64.b32encode(os.urandom(15)).decode().lower()
+        args = ["htpasswd", "-ciB" if create else "-iB", self.htpasswd,
+                username]
+        p = subprocess.run(args, input=password + "\n", capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, "htpasswd failed: %s" % p.stderr
+        self._secret_file(self.htpasswd)
+        self.passwords[username] = password
+        return password
+
+    def add_admin(self, username, role, org_id=None):
+        """A login plus its admin_users row (`aura-admin add-admin`);
+        returns the password."""
+        password = self.add_login(username)
+        args = ["add-admin", "--user", username, "--role", role]
+        if org_id is not None:
+            args += ["--org", str(org_id)]
+        self.cli(*args)
+        return password
+
+    # -- requests ------------------------------------------------------------
+
+    def _auth(self, user, password=None):
+        if user is None:
+            return {}
+        pw = password if password is not None else self.passwords[user]
+        return {"Authorization": basic_auth(user, pw)}
+
+    def api(self, method, path, body=None, user="admin", password=None,
+            headers=None, timeout=30.0):
+        """The JSON API: /aura-admin/api + path, Basic auth as `user`,
+        Content-Type application/json on every write (the API's CSRF
+        defence). body: dict/list (JSON-encoded), str/bytes (sent as is)
+        or None."""
+        hdrs = self._auth(user, password)
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+        elif isinstance(body, str):
+            data = body.encode()
+        else:
+            data = body or b""
+        if method != "GET" or data:
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        return raw_request(self.port, method, "/aura-admin/api" + path, data,
+                           hdrs, timeout)
+
+    def csrf_token(self, user="admin", path="/"):
+        """The user's CSRF token, read from the hidden `csrf` input of a
+        page with a form (the list page of `path` first)."""
+        if user in self._csrf:
+            return self._csrf[user]
+        first = "/" + path.strip("/").split("/")[0]
+        tried = []
+        for p in (first, "/orgs", "/keys", "/"):
+            r = self.page("GET", p, user=user)
+            tried.append((p, r.status))
+            tok = csrf_of(r.text) if r.status == 200 else None
+            if tok:
+                self._csrf[user] = tok
+                return tok
+        raise AssertionError("no page has a csrf input for %s: %s"
+                             % (user, tried))
+
+    def page(self, method, path, form=None, user="admin", csrf=True,
+             password=None, headers=None, timeout=30.0):
+        """An HTML page: GET /aura-admin + path, or POST a urlencoded form
+        there. csrf=True adds the user's token (unless the form has one),
+        a string sends that token, False sends none. Redirects are not
+        followed: a successful POST answers 303."""
+        hdrs = self._auth(user, password)
+        data = b""
+        if method != "GET":
+            form = dict(form or {})
+            if csrf is True and "csrf" not in form:
+                form["csrf"] = self.csrf_token(user, path)
+            elif isinstance(csrf, str):
+                form["csrf"] = csrf
+            data = urllib.parse.urlencode(form, doseq=True).encode()
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        hdrs.update(headers or {})
+        return raw_request(self.port, method, "/aura-admin" + path, data,
+                           hdrs, timeout)
+
+    def new_org(self, name=None, user="admin"):
+        """POST /api/orgs with a fresh "test-org-N" name; the org JSON."""
+        for _ in range(50):
+            n = name or "test-org-%d" % next(self._n)
+            r = self.api("POST", "/orgs", {"name": n}, user=user)
+            if r.status == 409 and name is None:
+                continue
+            assert r.status == 201, "POST /orgs: %r" % r
+            return r.json()
+        raise AssertionError("no free test-org-N name")
+
+    def new_key(self, org_id=None, user="admin", **fields):
+        """POST /api/keys (creating an org first when org_id is None);
+        returns (key JSON, secret)."""
+        if org_id is None:
+            org_id = self.new_org()["id"]
+        body = {"name": "key-%d" % next(self._n), "org_id": org_id}
+        body.update(fields)
+        r = self.api("POST", "/keys", body, user=user)
+        assert r.status == 201, "POST /keys %s: %r" % (body, r)
+        d = r.json()
+        assert d["secret"].startswith("sk-aura-"), d
+        return d["key"], d["secret"]
+
+    def responses(self, body, key, header="authorization", path=None,
+                  headers=None, timeout=30.0):
+        """POST /v1/responses with the virtual key in the given header style:
+        authorization (Bearer), x-api-key or api-key; key None = no key."""
+        hdrs = {"Content-Type": "application/json"}
+        if key is not None:
+            k, v = KEY_HEADERS[header](key)
+            hdrs[k] = v
+        hdrs.update(headers or {})
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return raw_request(self.port, "POST", path or "/v1/responses", data,
+                           hdrs, timeout)
+
+    def ledger(self, request_id, timeout=5.0):
+        """The usage_ledger row of request_id as a dict, polled until the
+        ingester wrote it (None after timeout)."""
+        deadline = time.time() + timeout
+        while True:
+            c = self.pg.connect()
+            try:
+                with c.cursor() as cur:
+                    cur.execute("SELECT * FROM usage_ledger "
+                                "WHERE request_id = %s", (request_id,))
+                    row = cur.fetchone()
+                    if row is not None:
+                        return dict(zip([d[0] for d in cur.description],
+                                        row))
+            finally:
+                c.close()
+            if time.time() >= deadline:
+                return None
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def tgw(sim, workdir, pg):
+    """The tenant gateway (see TenantGateway); its own root and port."""
+    module = module_path()
+    if not os.path.exists(APACHE):
+        pytest.skip("%s not installed" % APACHE)
+    if not shutil.which("htpasswd"):
+        require_or_skip("htpasswd not installed (apt-get install "
+                        "apache2-utils)")
+    missing = [m for m in TENANCY_MODULES
+               if not os.path.exists(os.path.join(MODDIR, "mod_%s.so" % m))
+               and m + "_module" not in builtin_modules()]
+    if missing:
+        require_or_skip("httpd modules missing: %s" % ", ".join(missing))
+    g = TenantGateway(os.path.join(workdir, "troot"), free_port(), sim.port,
+                      free_port(), pg, pg.admin)
+    g.start(module)
+    yield g
+    g.stop()
+    if os.environ.get("AURA_SHOW_ERROR_LOG"):
+        sys.stderr.write(g.error_log())
+
+
 @pytest.fixture(autouse=True)
 def _clean_sim(request):
     """Each test starts with an empty simulator request/event log."""
-    if "sim" in request.fixturenames or "gw" in request.fixturenames:
+    if {"sim", "gw", "tgw"} & set(request.fixturenames):
         request.getfixturevalue("sim").clear()
     yield
