@@ -29,6 +29,7 @@
 #ifndef AURA_ADMIN_H
 #define AURA_ADMIN_H
 
+#include <stdarg.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <json-c/json.h>
@@ -83,8 +84,10 @@ typedef struct adm_route {
 /* Route tables, one per file, ended by a {NULL} entry. */
 extern const adm_route_t adm_tenant_routes[];   /* admin_tenants.c */
 extern const adm_route_t adm_key_routes[];      /* admin_keys.c */
+extern const adm_route_t adm_cred_routes[];     /* admin_creds.c */
 extern const adm_route_t adm_policy_routes[];   /* admin_policy.c */
 extern const adm_route_t adm_report_routes[];   /* admin_reports.c */
+extern const adm_route_t adm_log_routes[];      /* admin_logs.c */
 
 /* ---------------------------------------------------------- output */
 
@@ -92,6 +95,12 @@ void adm_puts(adm_t *a, const char *s);
 void adm_write(adm_t *a, const char *s, apr_size_t n);
 void adm_printf(adm_t *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* printf into p. The C library's formatter: %lld and %zu work here, while
+ * apr_psprintf prints garbage for them (use APR_INT64_T_FMT there). */
+const char *adm_fmt(apr_pool_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *adm_vfmt(apr_pool_t *p, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* HTML-escaped (& < > " ') text; NULL prints nothing. */
 void adm_esc(adm_t *a, const char *s);
 const char *adm_escs(apr_pool_t *p, const char *s);
@@ -106,6 +115,8 @@ void adm_csrf_input(adm_t *a);
 
 /* Answers. */
 int adm_json(adm_t *a, int status, json_object *o);   /* takes o */
+/* Gives o to a->p: put when the pool goes. Returns o. */
+json_object *adm_json_bind(adm_t *a, json_object *o);
 int adm_redirect(adm_t *a, const char *path);          /* 303 to base+path */
 /* An error: JSON {"error":{"status","type","message","field"}} in the API,
  * an HTML page otherwise. type: invalid_request, not_found, forbidden,
@@ -137,6 +148,9 @@ PGresult *adm_q(adm_t *a, const char *sql, int n, const char *const *params);
 /* Same, and on error answers 500/503 itself: returns NULL then. */
 PGresult *adm_qx(adm_t *a, const char *sql, int n,
                  const char *const *params);
+/* Answers the last failed adm_q as adm_qx would (503, 409, 400 or 500)
+ * and rolls back a failed transaction; returns the status answered. */
+int adm_q_failed(adm_t *a);
 /* The SQLSTATE of the last failed adm_q ("23505" unique, "23503" fk, "23514"
  * check, "22P02" bad text), or NULL. */
 const char *adm_sqlstate(adm_t *a);
@@ -151,11 +165,22 @@ json_object *adm_row_json(PGresult *res, int row);
 int adm_begin(adm_t *a);
 int adm_commit(adm_t *a);
 void adm_rollback(adm_t *a);
+/* Rolls back and returns a->status: the end of a handler whose change
+ * failed after the answer was given. */
+int adm_abort(adm_t *a);
 
 /* Append to audit_log (in the caller's transaction). detail may be NULL;
  * it must never hold a secret. Returns 0 or -1. */
 int adm_audit(adm_t *a, const char *action, const char *object_type,
               const char *object_id, long long org_id, json_object *detail);
+/* The same for handlers: takes detail (puts it), and on failure answers
+ * (503 when the database went away, else 500) and returns -1; the caller
+ * rolls back. */
+int adm_audit_x(adm_t *a, const char *action, const char *object_type,
+                long long object_id, long long org_id, json_object *detail);
+
+/* A timestamptz to the minute in UTC, for pages ("2030-01-31 12:00"). */
+#define ADM_SQL_MINUTE(col) "to_char(" col ", 'YYYY-MM-DD HH24:MI')"
 
 /* ---------------------------------------------------------- scope */
 
@@ -167,9 +192,97 @@ int adm_org_writable(adm_t *a, long long org);
 /* The caller's org as a query parameter: NULL for every org, else digits.
  * SQL idiom: WHERE ($1::bigint IS NULL OR org_id = $1::bigint). */
 const char *adm_scope_param(adm_t *a);
+/* 1 unless the caller is a viewer: whether pages offer forms at all (the
+ * row's org is still checked with adm_org_writable). */
+int adm_can_write(adm_t *a);
 
-/* The id's decimal text in a->p. */
+/* The id's decimal text in a->p; adm_id_opt: NULL for 0 (SQL NULL). */
 const char *adm_id(adm_t *a, long long id);
+const char *adm_id_opt(adm_t *a, long long id);
+
+/* ---------------------------------------------------------- forms
+ * admin_form.c: input checks and the HTML of forms, shared by every
+ * handler file, so that every page renders a field, a select, an error
+ * next to its field and a list filter the same way.
+ */
+
+/* Why input was refused. status: 400 (a field), 403, 404, 409; a handler
+ * may use -1 for "already answered". The message names the field. */
+typedef struct adm_bad {
+    int status;
+    const char *field;          /* or NULL */
+    const char *msg;
+} adm_bad_t;
+
+/* Fills *b (msg formatted by printf's rules, %lld included); returns 1. */
+int adm_form_bad(adm_t *a, adm_bad_t *b, int status, const char *field,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Answers *b as an error (the type follows the status: invalid_request,
+ * forbidden, not_found, conflict): the API's answer to bad input, and the
+ * pages' when there is no form to show again. */
+int adm_form_refuse(adm_t *a, const adm_bad_t *b);
+/* b's message when it is about field (b may be NULL). */
+void adm_form_field_error(adm_t *a, const adm_bad_t *b, const char *field);
+/* b's message when its field is none of the form's (NULL-ended), at the
+ * top of the form: an error must never be lost. */
+void adm_form_top_error(adm_t *a, const adm_bad_t *b,
+                        const char *const *shown);
+
+/* Input checks. text_ok: no control characters, at most max characters
+ * (code points). one_of: s is in the NULL-ended set. */
+int adm_form_text_ok(const char *s, size_t max);
+int adm_form_one_of(const char *s, const char *const *set);
+/* An id field: 0 (*id 0 when absent), 1 with *b when absent but required
+ * or not a positive integer. */
+int adm_form_id_field(adm_t *a, adm_bad_t *b, const char *name, int required,
+                      long long *id);
+/* An org an input names: it must exist, be live and be the caller's to
+ * change; absent and foreign orgs get the same answer (a foreign org's
+ * existence is not revealed). 0, 1 with *b, -1 answered. */
+int adm_form_org_check(adm_t *a, adm_bad_t *b, long long org);
+/* Query string filters of a list. id: *out NULL or its digits. status:
+ * one of set (e.g. active, archived, all), dflt when absent. Both return
+ * 0, or the 400 they answered. */
+int adm_form_id_arg(adm_t *a, const char *name, const char **out);
+int adm_form_status_arg(adm_t *a, const char *const *set, const char *dflt,
+                        const char **out);
+
+/* Form controls: a label and its control (id "f-NAME"), then the field's
+ * error from b. attrs: extra attributes (" required ..."), or NULL. */
+void adm_form_input(adm_t *a, const adm_bad_t *b, const char *label,
+                    const char *name, const char *type, const char *value,
+                    const char *attrs);
+/* A select of fixed words; sel selected. */
+void adm_form_select(adm_t *a, const adm_bad_t *b, const char *label,
+                     const char *name, const char *const *choices,
+                     const char *sel);
+/* A select of (id, label) rows; none: the label of an empty first
+ * choice, or NULL. */
+void adm_form_id_select(adm_t *a, const adm_bad_t *b, const char *label,
+                        const char *name, PGresult *rows, const char *sel,
+                        const char *none);
+/* The <option>s of (id, label) rows, sel selected; rows that have a
+ * status column and are not active are left out (nobody picks them). */
+void adm_form_options(adm_t *a, PGresult *rows, const char *sel);
+/* A one-button POST form (archive, revoke, rotate) to base + path. */
+void adm_form_button(adm_t *a, const char *path, const char *label);
+/* "Show: active archived all" links to base + path?status=... */
+void adm_form_status_links(adm_t *a, const char *path,
+                           const char *const *statuses);
+
+/* List filters: a GET form to base + path whose controls sit in a row. */
+void adm_form_filter_begin(adm_t *a, const char *path);
+void adm_form_filter_input(adm_t *a, const char *label, const char *name,
+                           const char *type, const char *value);
+void adm_form_filter_select(adm_t *a, const char *label, const char *name,
+                            const char *const *set, const char *cur);
+/* An "all" choice, then the rows (as adm_form_options). */
+void adm_form_filter_rows(adm_t *a, const char *label, const char *name,
+                          PGresult *rows, const char *cur);
+/* The org chooser, for callers who see more than one org (nothing for a
+ * caller confined to one). */
+void adm_form_filter_org(adm_t *a, const char *cur);
+void adm_form_filter_end(adm_t *a);
 
 /* ---------------------------------------------------------- shared */
 

@@ -74,6 +74,22 @@ static const char *parse_opts(apr_pool_t *p, int argc, char **argv,
     return NULL;
 }
 
+/* An option's value as a name (adm_name_check: trimmed, 1-200
+ * characters); NULL after printing why. dflt when the option is absent. */
+static const char *opt_name(adm_t *a, apr_table_t *o, const char *opt,
+                            const char *dflt)
+{
+    const char *v = apr_table_get(o, opt), *err, *out;
+
+    err = adm_name_check(a, apr_pstrcat(a->p, "--", opt, NULL),
+                         v ? v : dflt, &out);
+    if (err) {
+        fprintf(stderr, "aura-admin: %s\n", err);
+        return NULL;
+    }
+    return out;
+}
+
 /* ---------------------------------------------------------- commands */
 
 static int cmd_migrate(apr_pool_t *p, int argc, char **argv)
@@ -164,12 +180,9 @@ static int cmd_bootstrap(apr_pool_t *p, int argc, char **argv)
         return usage("bootstrap needs --admin NAME%s", "");
     if (!(a = adm_cli_context(p)))
         return 1;
-    if ((err = adm_name_check(a, "--admin", apr_table_get(o, "admin"), &user))
-        || (err = adm_name_check(a, "--org", apr_table_get(o, "org")
-                                 ? apr_table_get(o, "org") : "default", &org))) {
-        fprintf(stderr, "aura-admin: %s\n", err);
+    if (!(user = opt_name(a, o, "admin", NULL))
+        || !(org = opt_name(a, o, "org", "default")))
         return 1;
-    }
     if (adm_begin(a) || !bootstrap_org(a, org) || bootstrap_admin(a, user)
         || adm_commit(a))
         return 1;
@@ -197,19 +210,24 @@ static long long resolve_org(adm_t *a, const char *org)
     return adm_parse_id(adm_v(r, 0, "id"));
 }
 
-/* "a, b,,c" → ["a","b","c"] */
+/* "a, b,,c" → ["a","b","c"]: split on commas only and trim the ends, so
+ * that a name with a space inside ("bad model") reaches adm_key_insert as
+ * it was typed and is refused there, never silently glued together. */
 static json_object *models_json(apr_pool_t *p, const char *list)
 {
     json_object *arr = json_object_new_array();
-    char *copy = apr_pstrdup(p, list), *last, *tok;
+    char *copy = apr_pstrdup(p, list), *last, *tok, *end;
 
     for (tok = apr_strtok(copy, ",", &last); tok;
          tok = apr_strtok(NULL, ",", &last)) {
-        while (*tok == ' ')
+        while (*tok == ' ' || *tok == '\t')
             tok++;
-        apr_collapse_spaces(tok, tok);
-        if (*tok)
-            json_object_array_add(arr, json_object_new_string(tok));
+        for (end = tok + strlen(tok); end > tok
+             && (end[-1] == ' ' || end[-1] == '\t'); end--)
+            ;
+        if (end > tok)
+            json_object_array_add(arr, json_object_new_string_len(
+                                      tok, (int)(end - tok)));
     }
     return arr;
 }
@@ -229,14 +247,11 @@ static int cmd_create_key(apr_pool_t *p, int argc, char **argv)
         return usage("create-key needs --org ID|NAME and --name NAME%s", "");
     if (!(a = adm_cli_context(p)))
         return 1;
-    if ((err = adm_name_check(a, "--name", apr_table_get(o, "name"), &name))) {
-        fprintf(stderr, "aura-admin: %s\n", err);
+    if (!(name = opt_name(a, o, "name", NULL))
+        || !(org = resolve_org(a, apr_table_get(o, "org"))))
         return 1;
-    }
-    if (!(org = resolve_org(a, apr_table_get(o, "org"))))
-        return 1;
-    if (models)     /* left to the process exit: adm_key_insert may keep it */
-        mj = models_json(p, models);
+    if (models)
+        mj = adm_json_bind(a, models_json(p, models));
     if (adm_begin(a))
         return 1;
     if (!adm_key_insert(a, name, org, 0, 0, mj,
@@ -336,10 +351,8 @@ static int cmd_add_admin(apr_pool_t *p, int argc, char **argv)
         return usage("a superadmin belongs to no org; drop --org%s", "");
     if (!(a = adm_cli_context(p)))
         return 1;
-    if ((err = adm_name_check(a, "--user", apr_table_get(o, "user"), &user))) {
-        fprintf(stderr, "aura-admin: %s\n", err);
+    if (!(user = opt_name(a, o, "user", NULL)))
         return 1;
-    }
     if (adm_begin(a) || (org && !resolve_org(a, orgs)))
         return 1;
     if (add_admin_row(a, user, role, org) || adm_commit(a))

@@ -122,28 +122,35 @@ const char *adm_sqlstate(adm_t *a)
     return last_sqlstate;
 }
 
+int adm_q_failed(adm_t *a)
+{
+    const char *st = last_sqlstate;
+    int rc;
+
+    if (last_down)
+        rc = adm_error(a, 503, "unavailable", NULL,
+                       "the tenant database is unavailable");
+    else if (st && !strcmp(st, "23505"))
+        rc = adm_error(a, 409, "conflict", NULL, "that name is already taken");
+    else if (st && !strcmp(st, "23503"))
+        rc = adm_error(a, 400, "invalid_request", NULL,
+                       "a referenced object does not exist");
+    else if (st && (!strncmp(st, "22", 2) || !strncmp(st, "23", 2)))
+        rc = adm_error(a, 400, "invalid_request", NULL, "a value is invalid");
+    else
+        rc = adm_error(a, 500, "server_error", NULL, "internal error");
+    if (a->db && PQtransactionStatus(a->db) == PQTRANS_INERROR)
+        adm_rollback(a);
+    return rc;
+}
+
 PGresult *adm_qx(adm_t *a, const char *sql, int n, const char *const *params)
 {
     PGresult *r = adm_q(a, sql, n, params);
-    const char *st = last_sqlstate;
 
-    if (r)
-        return r;
-    if (last_down)
-        adm_error(a, 503, "unavailable", NULL,
-                  "the tenant database is unavailable");
-    else if (st && !strcmp(st, "23505"))
-        adm_error(a, 409, "conflict", NULL, "that name is already taken");
-    else if (st && !strcmp(st, "23503"))
-        adm_error(a, 400, "invalid_request", NULL,
-                  "a referenced object does not exist");
-    else if (st && (!strncmp(st, "22", 2) || !strncmp(st, "23", 2)))
-        adm_error(a, 400, "invalid_request", NULL, "a value is invalid");
-    else
-        adm_error(a, 500, "server_error", NULL, "internal error");
-    if (a->db && PQtransactionStatus(a->db) == PQTRANS_INERROR)
-        adm_rollback(a);
-    return NULL;
+    if (!r)
+        adm_q_failed(a);
+    return r;
 }
 
 const char *adm_v(PGresult *res, int row, const char *col)
@@ -311,6 +318,12 @@ void adm_rollback(adm_t *a)
     PQclear(r);
 }
 
+int adm_abort(adm_t *a)
+{
+    adm_rollback(a);
+    return a->status;
+}
+
 int adm_audit(adm_t *a, const char *action, const char *object_type,
               const char *object_id, long long org_id, json_object *detail)
 {
@@ -329,6 +342,22 @@ int adm_audit(adm_t *a, const char *action, const char *object_type,
                     "($1, $2, $3, $4, $5::bigint, "
                     "coalesce($6::jsonb, '{}'::jsonb), $7)",
                  7, params) ? 0 : -1;
+}
+
+int adm_audit_x(adm_t *a, const char *action, const char *object_type,
+                long long object_id, long long org_id, json_object *detail)
+{
+    int rc = adm_audit(a, action, object_type, adm_id(a, object_id), org_id,
+                       detail);
+
+    json_object_put(detail);
+    if (rc && last_down)
+        adm_error(a, 503, "unavailable", NULL,
+                  "the tenant database is unavailable");
+    else if (rc)
+        adm_error(a, 500, "server_error", NULL,
+                  "could not write the audit log");
+    return rc;
 }
 
 /* ---------------------------------------------------------- scope */
@@ -352,7 +381,17 @@ const char *adm_scope_param(adm_t *a)
     return a->org_id ? adm_id(a, a->org_id) : NULL;
 }
 
+int adm_can_write(adm_t *a)
+{
+    return a->role && strcmp(a->role, "viewer") != 0;
+}
+
 const char *adm_id(adm_t *a, long long id)
 {
     return apr_psprintf(a->p, "%" APR_INT64_T_FMT, (apr_int64_t)id);
+}
+
+const char *adm_id_opt(adm_t *a, long long id)
+{
+    return id ? adm_id(a, id) : NULL;
 }

@@ -48,7 +48,7 @@ void adm_puts(adm_t *a, const char *s)
 
 /* The C library's formatter, not APR's: the prototypes promise printf
  * semantics (%lld, %zu...), which apr_pvsprintf does not all speak. */
-static char *vfmt(apr_pool_t *p, const char *fmt, va_list ap)
+const char *adm_vfmt(apr_pool_t *p, const char *fmt, va_list ap)
 {
     va_list ap2;
     int n;
@@ -58,21 +58,30 @@ static char *vfmt(apr_pool_t *p, const char *fmt, va_list ap)
     n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
     if (n < 0)
-        return apr_pstrdup(p, "");
+        return "";
     s = apr_palloc(p, (apr_size_t)n + 1);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+const char *adm_fmt(apr_pool_t *p, const char *fmt, ...)
+{
+    va_list ap;
+    const char *s;
+
+    va_start(ap, fmt);
+    s = adm_vfmt(p, fmt, ap);
+    va_end(ap);
     return s;
 }
 
 void adm_printf(adm_t *a, const char *fmt, ...)
 {
     va_list ap;
-    char *s;
 
     va_start(ap, fmt);
-    s = vfmt(a->p, fmt, ap);
+    adm_puts(a, adm_vfmt(a->p, fmt, ap));
     va_end(ap);
-    adm_puts(a, s);
 }
 
 static const char *esc_of(char c)
@@ -276,10 +285,10 @@ int adm_error(adm_t *a, int status, const char *type, const char *field,
               const char *fmt, ...)
 {
     va_list ap;
-    char *msg;
+    const char *msg;
 
     va_start(ap, fmt);
-    msg = vfmt(a->p, fmt, ap);
+    msg = adm_vfmt(a->p, fmt, ap);
     va_end(ap);
     if (status >= 500 || adm_in_cli())
         fprintf(stderr, "aura-admin: %s\n", msg);
@@ -461,6 +470,13 @@ static apr_status_t json_put(void *o)
     return APR_SUCCESS;
 }
 
+json_object *adm_json_bind(adm_t *a, json_object *o)
+{
+    if (o)
+        apr_pool_cleanup_register(a->p, o, json_put, apr_pool_cleanup_null);
+    return o;
+}
+
 const char *adm_parse_json_body(adm_t *a, const char *s, apr_size_t n)
 {
     json_tokener *tok = json_tokener_new_ex(32);
@@ -492,8 +508,7 @@ const char *adm_parse_json_body(adm_t *a, const char *s, apr_size_t n)
         json_object_put(o);
         return "the body must be a JSON object";
     }
-    apr_pool_cleanup_register(a->p, o, json_put, apr_pool_cleanup_null);
-    a->body = o;
+    a->body = adm_json_bind(a, o);
     return NULL;
 }
 

@@ -1,19 +1,12 @@
 /*
- * admin_keys.c - virtual keys and provider credentials in the console.
+ * admin_keys.c - virtual keys in the console: list, create, show, edit,
+ * revoke, rotate (provider credentials are admin_creds.c).
  *
- * Keys: list, create, show, edit, revoke, rotate. The key itself exists
- * only in the answer to create and rotate: a 201 (JSON, or an HTML page,
- * never a redirect, so it never sits in a URL or the browser's history).
- * The database keeps key_id and SHA-256 of the key; the audit log keeps
- * key_id and name.
- *
- * Credentials: write-only. The secret is sealed with AES-256-GCM under
- * the master key, bound to (org, provider) by the associated data; lists
- * show a hint (its last four characters), never the secret or its sealed
- * form, and a form that failed comes back with the secret field empty.
+ * The key itself exists only in the answer to create and rotate: a 201
+ * (JSON, or an HTML page, never a redirect, so it never sits in a URL or
+ * the browser's history). The database keeps key_id and SHA-256 of the
+ * key; the audit log keeps key_id and name.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <apr_strings.h>
@@ -27,142 +20,6 @@
 #define MODELS_MAX 256
 #define MODEL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
                     "0123456789._:/@*-"
-#define PROVIDER_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
-                       "0123456789_.-"
-#define SECRET_MAX 8192
-/* Shorter secrets get no hint: four characters would give too much of
- * them away. */
-#define HINT_MIN_CHARS 12
-
-/* An input error: the API's error object, or the form re-rendered with
- * the message next to the field. */
-typedef struct {
-    int status;
-    const char *field;
-    const char *msg;
-} bad_t;
-
-static int bad_set(adm_t *a, bad_t *b, int status, const char *field,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int bad_set(adm_t *a, bad_t *b, int status, const char *field,
-                   const char *fmt, ...)
-{
-    va_list ap;
-    char buf[512];
-
-    /* vsnprintf, not apr_pvsprintf: the format is printf's (%lld). */
-    va_start(ap, fmt);
-    b->status = status;
-    b->field = field;
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    b->msg = apr_pstrdup(a->p, buf);
-    return 1;
-}
-
-static apr_status_t json_put(void *o)
-{
-    json_object_put(o);
-    return APR_SUCCESS;
-}
-
-/* adm_audit leaves the detail to us. A failed audit row fails the change:
- * the caller rolls back. */
-static int audit(adm_t *a, const char *action, const char *type,
-                 long long id, long long org, json_object *detail)
-{
-    int rc = adm_audit(a, action, type, adm_id(a, id), org, detail);
-
-    json_object_put(detail);
-    if (rc)
-        adm_error(a, 500, "server_error", NULL,
-                  "could not write the audit log");
-    return rc;
-}
-
-static int fail_tx(adm_t *a)
-{
-    adm_rollback(a);
-    return a->status;
-}
-
-static const char *opt_id(adm_t *a, long long id)
-{
-    return id ? adm_id(a, id) : NULL;
-}
-
-static int can_write(adm_t *a)
-{
-    return a->role && strcmp(a->role, "viewer");
-}
-
-/* ---------------------------------------------------------- input checks */
-
-/* Text a person typed: no control characters, at most max characters
- * (code points, as the schema's length() counts them). Forms and JSON
- * bodies are valid UTF-8 already (admin_http.c). */
-static int text_ok(const char *s, size_t max)
-{
-    size_t chars = 0;
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-        chars += (c & 0xc0) != 0x80;
-    }
-    return chars <= max;
-}
-
-/* An id field: 0 when absent (an error when required), 1 with *b when
- * it is there but not an id. */
-static int id_field(adm_t *a, bad_t *b, const char *name, int required,
-                    long long *id)
-{
-    const char *s = adm_field(a, name);
-
-    *id = s ? adm_parse_id(s) : 0;
-    if (s && !*id)
-        return bad_set(a, b, 400, name, "%s must be a positive integer id",
-                       name);
-    if (!s && required)
-        return bad_set(a, b, 400, name, "%s is required", name);
-    return 0;
-}
-
-/* An optional id filter from the query string: *out NULL or its digits;
- * -1 when malformed. */
-static int id_arg(adm_t *a, const char *name, const char **out)
-{
-    const char *s = adm_arg(a, name);
-
-    *out = s && adm_parse_id(s) ? s : NULL;
-    return s && !*out ? -1 : 0;
-}
-
-/* The org an input names must exist, be live and be the caller's to
- * change. Absent and foreign orgs get the same answer: a foreign org's
- * existence is not revealed. 0 ok, 1 with *b, -1 answered. */
-static int org_check(adm_t *a, bad_t *b, long long org)
-{
-    const char *pv[1] = {adm_id(a, org)};
-    PGresult *r;
-
-    if (!adm_org_writable(a, org))
-        return bad_set(a, b, 400, "org_id", "org_id: no organization %lld",
-                       org);
-    if (!(r = adm_qx(a, "SELECT status FROM organizations WHERE id = $1",
-                     1, pv)))
-        return -1;
-    if (!PQntuples(r))
-        return bad_set(a, b, 400, "org_id", "org_id: no organization %lld",
-                       org);
-    if (strcmp(adm_v(r, 0, "status"), "active"))
-        return bad_set(a, b, 400, "org_id",
-                       "org_id: organization %lld is archived", org);
-    return 0;
-}
 
 /* ---------------------------------------------------------- key input */
 
@@ -175,19 +32,20 @@ typedef struct {
     const char *expires;        /* normalised UTC, or NULL */
 } key_in_t;
 
-static int name_check(adm_t *a, bad_t *b, const char *name)
+static int name_check(adm_t *a, adm_bad_t *b, const char *name)
 {
     if (!name)
-        return bad_set(a, b, 400, "name", "name is required");
-    if (!text_ok(name, NAME_MAX_CHARS))
-        return bad_set(a, b, 400, "name", "name must be 1 to %d characters "
-                       "without control characters", NAME_MAX_CHARS);
+        return adm_form_bad(a, b, 400, "name", "name is required");
+    if (!adm_form_text_ok(name, NAME_MAX_CHARS))
+        return adm_form_bad(a, b, 400, "name", "name must be 1 to %d "
+                            "characters without control characters",
+                            NAME_MAX_CHARS);
     return 0;
 }
 
 /* allowed_models → a text[] literal. Model names are restricted to
  * characters that need no escaping inside the literal's quotes. */
-static int models_check(adm_t *a, bad_t *b, key_in_t *in)
+static int models_check(adm_t *a, adm_bad_t *b, key_in_t *in)
 {
     apr_array_header_t *parts;
     size_t i, n;
@@ -196,13 +54,14 @@ static int models_check(adm_t *a, bad_t *b, key_in_t *in)
     if (!in->models || json_object_is_type(in->models, json_type_null))
         return 0;
     if (!json_object_is_type(in->models, json_type_array))
-        return bad_set(a, b, 400, "allowed_models", "allowed_models must be "
-                       "an array of model names, or null for every model");
+        return adm_form_bad(a, b, 400, "allowed_models", "allowed_models "
+                            "must be an array of model names, or null for "
+                            "every model");
     n = json_object_array_length(in->models);
     if (!n || n > MODELS_MAX)
-        return bad_set(a, b, 400, "allowed_models", "allowed_models must "
-                       "list 1 to %d models (or be null for every model)",
-                       MODELS_MAX);
+        return adm_form_bad(a, b, 400, "allowed_models", "allowed_models must "
+                            "list 1 to %d models (or be null for every model)",
+                            MODELS_MAX);
     parts = apr_array_make(a->p, (int)n, sizeof(const char *));
     for (i = 0; i < n; i++) {
         json_object *m = json_object_array_get_idx(in->models, i);
@@ -212,10 +71,10 @@ static int models_check(adm_t *a, bad_t *b, key_in_t *in)
         if (!json_object_is_type(m, json_type_string) || !len
             || len > MODEL_MAX_LEN || strspn(s, MODEL_CHARS) != len
             || (size_t)json_object_get_string_len(m) != len)
-            return bad_set(a, b, 400, "allowed_models", "allowed_models: "
-                           "model %zu is not a model name (1 to %d of "
-                           "A-Z a-z 0-9 . _ : / @ * -)", i + 1,
-                           MODEL_MAX_LEN);
+            return adm_form_bad(a, b, 400, "allowed_models", "allowed_models: "
+                                "model %zu is not a model name (1 to %d of "
+                                "A-Z a-z 0-9 . _ : / @ * -)", i + 1,
+                                MODEL_MAX_LEN);
         APR_ARRAY_PUSH(parts, const char *) =
             apr_pstrcat(a->p, "\"", s, "\"", NULL);
     }
@@ -231,7 +90,7 @@ static json_object *models_from_text(adm_t *a, const char *text)
     json_object *arr = json_object_new_array();
     char *s = apr_pstrdup(a->p, text), *last, *tok;
 
-    apr_pool_cleanup_register(a->p, arr, json_put, apr_pool_cleanup_null);
+    adm_json_bind(a, arr);
     for (tok = apr_strtok(s, ", \t\r\n", &last); tok;
          tok = apr_strtok(NULL, ", \t\r\n", &last))
         json_object_array_add(arr, json_object_new_string(tok));
@@ -342,7 +201,7 @@ static int parse_instant(const char *s, int loose, long long *t)
     return 0;
 }
 
-static int expiry_check(adm_t *a, bad_t *b, key_in_t *in)
+static int expiry_check(adm_t *a, adm_bad_t *b, key_in_t *in)
 {
     long long t;
     time_t tt;
@@ -353,13 +212,13 @@ static int expiry_check(adm_t *a, bad_t *b, key_in_t *in)
     if (!in->expires_in)
         return 0;
     if (parse_instant(in->expires_in, !a->api, &t))
-        return bad_set(a, b, 400, "expires_at", "expires_at: %s",
-                       a->api ? "not an RFC 3339 date-time "
-                                "(e.g. 2030-01-31T00:00:00Z)"
-                              : "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)");
+        return adm_form_bad(a, b, 400, "expires_at", "expires_at: %s",
+                            a->api ? "not an RFC 3339 date-time "
+                            "(e.g. 2030-01-31T00:00:00Z)"
+                            : "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)");
     if (t <= (long long)time(NULL))
-        return bad_set(a, b, 400, "expires_at",
-                       "expires_at must be in the future");
+        return adm_form_bad(a, b, 400, "expires_at",
+                            "expires_at must be in the future");
     tt = (time_t)t;
     gmtime_r(&tt, &tm);
     strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -369,13 +228,13 @@ static int expiry_check(adm_t *a, bad_t *b, key_in_t *in)
 
 /* team must be a live team of the org; project a live project of the
  * team, whose team is taken when none was given. */
-static int key_scope_check(adm_t *a, bad_t *b, key_in_t *in)
+static int key_scope_check(adm_t *a, adm_bad_t *b, key_in_t *in)
 {
     const char *pv[1];
     PGresult *r;
     int rc;
 
-    if ((rc = org_check(a, b, in->org)) != 0)
+    if ((rc = adm_form_org_check(a, b, in->org)) != 0)
         return rc;
     if (in->project) {
         pv[0] = adm_id(a, in->project);
@@ -384,12 +243,13 @@ static int key_scope_check(adm_t *a, bad_t *b, key_in_t *in)
             return -1;
         if (!PQntuples(r) || adm_parse_id(adm_v(r, 0, "org_id")) != in->org
             || strcmp(adm_v(r, 0, "status"), "active"))
-            return bad_set(a, b, 400, "project_id", "project_id: no live "
-                           "project %lld in organization %lld", in->project,
-                           in->org);
+            return adm_form_bad(a, b, 400, "project_id", "project_id: no "
+                                "live project %lld in organization %lld",
+                                in->project, in->org);
         if (in->team && in->team != adm_parse_id(adm_v(r, 0, "team_id")))
-            return bad_set(a, b, 400, "project_id", "project_id: project "
-                           "%lld is not in team %lld", in->project, in->team);
+            return adm_form_bad(a, b, 400, "project_id", "project_id: "
+                                "project %lld is not in team %lld",
+                                in->project, in->team);
         in->team = adm_parse_id(adm_v(r, 0, "team_id"));
     }
     if (in->team) {
@@ -399,14 +259,15 @@ static int key_scope_check(adm_t *a, bad_t *b, key_in_t *in)
             return -1;
         if (!PQntuples(r) || adm_parse_id(adm_v(r, 0, "org_id")) != in->org
             || strcmp(adm_v(r, 0, "status"), "active"))
-            return bad_set(a, b, 400, "team_id", "team_id: no live team %lld "
-                           "in organization %lld", in->team, in->org);
+            return adm_form_bad(a, b, 400, "team_id", "team_id: no live team "
+                                "%lld in organization %lld", in->team,
+                                in->org);
     }
     return 0;
 }
 
 /* 0 ok, 1 with *b, -1 answered (database). */
-static int key_check(adm_t *a, bad_t *b, key_in_t *in)
+static int key_check(adm_t *a, adm_bad_t *b, key_in_t *in)
 {
     if (name_check(a, b, in->name) || models_check(a, b, in)
         || expiry_check(a, b, in))
@@ -414,13 +275,13 @@ static int key_check(adm_t *a, bad_t *b, key_in_t *in)
     return key_scope_check(a, b, in);
 }
 
-static int key_read(adm_t *a, bad_t *b, key_in_t *in)
+static int key_read(adm_t *a, adm_bad_t *b, key_in_t *in)
 {
     memset(in, 0, sizeof(*in));
     in->name = adm_field(a, "name");
-    if (id_field(a, b, "org_id", 1, &in->org)
-        || id_field(a, b, "team_id", 0, &in->team)
-        || id_field(a, b, "project_id", 0, &in->project))
+    if (adm_form_id_field(a, b, "org_id", 1, &in->org)
+        || adm_form_id_field(a, b, "team_id", 0, &in->team)
+        || adm_form_id_field(a, b, "project_id", 0, &in->project))
         return 1;
     in->models = models_input(a);
     in->expires_in = adm_field(a, "expires_at");
@@ -434,15 +295,14 @@ static int key_read(adm_t *a, bad_t *b, key_in_t *in)
     "k.team_id, k.project_id, k.allowed_models, k.expires_at, k.status, " \
     "k.created_at, k.created_by, k.last_used_at, k.revoked_at, " \
     "k.rotated_from"
-#define UTC_MIN(c) "to_char(" c ", 'YYYY-MM-DD HH24:MI')"
 /* What the pages add: names for ids, times for people. */
 #define KEY_HTML_COLS \
     ", o.name AS org_name, t.name AS team_name, pj.name AS project_name, " \
     "array_to_string(k.allowed_models, ', ') AS models_txt, " \
-    UTC_MIN("k.expires_at") " AS expires_txt, " \
+    ADM_SQL_MINUTE("k.expires_at") " AS expires_txt, " \
     "to_char(k.expires_at, 'YYYY-MM-DD\"T\"HH24:MI') AS expires_form, " \
-    UTC_MIN("k.last_used_at") " AS used_txt, " \
-    UTC_MIN("k.created_at") " AS created_txt, " \
+    ADM_SQL_MINUTE("k.last_used_at") " AS used_txt, " \
+    ADM_SQL_MINUTE("k.created_at") " AS created_txt, " \
     "(k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired " \
     "FROM virtual_keys k JOIN organizations o ON o.id = k.org_id " \
     "LEFT JOIN teams t ON t.id = k.team_id " \
@@ -508,12 +368,12 @@ static long long key_store(adm_t *a, const key_in_t *in, long long from,
         pv[1] = aura_hex(a->p, hash, sizeof(hash));
         pv[2] = in->name;
         pv[3] = adm_id(a, in->org);
-        pv[4] = opt_id(a, in->team);
-        pv[5] = opt_id(a, in->project);
+        pv[4] = adm_id_opt(a, in->team);
+        pv[5] = adm_id_opt(a, in->project);
         pv[6] = in->models_sql;
         pv[7] = in->expires;
         pv[8] = a->user;
-        pv[9] = opt_id(a, from);
+        pv[9] = adm_id_opt(a, from);
         r = adm_qx(a, "INSERT INTO virtual_keys (key_id, secret_hash, name, "
                       "org_id, team_id, project_id, allowed_models, "
                       "expires_at, created_by, rotated_from) VALUES ($1, "
@@ -534,7 +394,7 @@ static long long key_store(adm_t *a, const key_in_t *in, long long from,
     if (from)
         json_object_object_add(detail, "rotated_from",
                                json_object_new_int64(from));
-    if (audit(a, from ? "key.rotate" : "key.create", "key",
+    if (adm_audit_x(a, from ? "key.rotate" : "key.create", "key",
               adm_parse_id(adm_v(r, 0, "id")), in->org, detail))
         return 0;
     return adm_parse_id(adm_v(r, 0, "id"));
@@ -546,75 +406,23 @@ long long adm_key_insert(adm_t *a, const char *name, long long org,
                          long long rotated_from, const char **secret)
 {
     key_in_t in = {name, org, team, project, models, NULL, expires, NULL};
-    bad_t b = {0, NULL, NULL};
+    adm_bad_t b = {0, NULL, NULL};
     int rc = key_check(a, &b, &in);
 
     if (rc > 0)
-        adm_error(a, b.status, "invalid_request", b.field, "%s", b.msg);
+        adm_form_refuse(a, &b);
     return rc ? 0 : key_store(a, &in, rotated_from, secret);
 }
 
 /* ---------------------------------------------------------- key pages */
 
-static void field_error(adm_t *a, const bad_t *b, const char *field)
+/* The key's two buttons, to keys/ID/rotate and keys/ID/revoke. */
+static void key_buttons(adm_t *a, const char *id)
 {
-    if (b && b->field && !strcmp(b->field, field))
-        adm_form_error(a, field, b->msg);
-}
-
-/* The error of a field the form does not show, at the form's top. */
-static void form_error_top(adm_t *a, const bad_t *b, const char *const *shown)
-{
-    for (; b && *shown; shown++)
-        if (b->field && !strcmp(b->field, *shown))
-            return;
-    if (b)
-        adm_form_error(a, b->field, b->msg);
-}
-
-static void text_input(adm_t *a, const bad_t *b, const char *label,
-                       const char *name, const char *type, const char *value,
-                       const char *attrs)
-{
-    adm_printf(a, "<label for=\"f-%s\">%s</label><input id=\"f-%s\" "
-               "name=\"%s\" type=\"%s\" value=\"", name, label, name, name,
-               type);
-    adm_esc(a, value);
-    adm_printf(a, "\"%s>\n", attrs ? attrs : "");
-    field_error(a, b, name);
-}
-
-/* A select of (id, label) rows; none: the label of an empty choice. */
-static void id_select(adm_t *a, const bad_t *b, const char *label,
-                      const char *name, PGresult *opts, const char *sel,
-                      const char *none)
-{
-    int i;
-
-    adm_printf(a, "<label for=\"f-%s\">%s</label><select id=\"f-%s\" "
-               "name=\"%s\">", name, label, name, name);
-    if (none)
-        adm_printf(a, "<option value=\"\">%s</option>", none);
-    for (i = 0; i < PQntuples(opts); i++) {
-        const char *id = adm_v(opts, i, "id");
-        adm_printf(a, "<option value=\"%s\"%s>", id,
-                   sel && !strcmp(sel, id) ? " selected" : "");
-        adm_esc(a, adm_v(opts, i, "label"));
-        adm_puts(a, "</option>");
-    }
-    adm_puts(a, "</select>\n");
-    field_error(a, b, name);
-}
-
-/* A small POST form with one button (revoke, rotate, archive). */
-static void action_button(adm_t *a, const char *kind, const char *id,
-                          const char *action, const char *label)
-{
-    adm_printf(a, "<form class=\"inline\" method=\"post\" "
-               "action=\"%s/%s/%s/%s\">", adm_escs(a->p, a->base), kind, id,
-               action);
-    adm_csrf_input(a);
-    adm_printf(a, "<button type=\"submit\">%s</button></form> ", label);
+    adm_form_button(a, apr_pstrcat(a->p, "/keys/", id, "/rotate", NULL),
+                    "Rotate");
+    adm_form_button(a, apr_pstrcat(a->p, "/keys/", id, "/revoke", NULL),
+                    "Revoke");
 }
 
 static const char *or_dash(const char *s)
@@ -666,9 +474,8 @@ static void key_row(adm_t *a, PGresult *r, int i)
     adm_puts(a, " <span class=\"muted\">");
     adm_esc(a, adm_v(r, i, "created_by"));
     adm_puts(a, "</span></td><td>");
-    if (can_write(a) && !strcmp(adm_v(r, i, "status"), "active")) {
-        action_button(a, "keys", id, "rotate", "Rotate");
-        action_button(a, "keys", id, "revoke", "Revoke");
+    if (adm_can_write(a) && !strcmp(adm_v(r, i, "status"), "active")) {
+        key_buttons(a, id);
     }
     adm_puts(a, "</td></tr>\n");
 }
@@ -698,12 +505,16 @@ static int scope_options(adm_t *a, PGresult **orgs, PGresult **teams,
     return *projects ? 0 : -1;
 }
 
+#define MODELS_LABEL "Allowed models (comma separated; empty: every model)"
+#define EXPIRES_LABEL "Expires (UTC; empty: never)"
+#define EXPIRES_HINT " placeholder=\"YYYY-MM-DD or YYYY-MM-DDTHH:MM\""
+
 static const char *const key_create_fields[] = {
     "name", "org_id", "team_id", "project_id", "allowed_models", "expires_at",
     NULL
 };
 
-static int key_create_form(adm_t *a, const bad_t *b)
+static int key_create_form(adm_t *a, const adm_bad_t *b)
 {
     PGresult *orgs, *teams, *projects;
 
@@ -712,59 +523,47 @@ static int key_create_form(adm_t *a, const bad_t *b)
     adm_printf(a, "<h2>New key</h2><form class=\"box\" method=\"post\" "
                "action=\"%s/keys\">", adm_escs(a->p, a->base));
     adm_csrf_input(a);
-    form_error_top(a, b, key_create_fields);
-    text_input(a, b, "Name", "name", "text", adm_field(a, "name"),
-               " required maxlength=\"200\"");
-    id_select(a, b, "Organization", "org_id", orgs, adm_field(a, "org_id"),
-              NULL);
-    id_select(a, b, "Team (optional)", "team_id", teams,
-              adm_field(a, "team_id"), "— none —");
-    id_select(a, b, "Project (optional)", "project_id", projects,
-              adm_field(a, "project_id"), "— none —");
-    text_input(a, b, "Allowed models (comma separated; empty: every model)",
-               "allowed_models", "text", adm_field(a, "allowed_models"),
-               " placeholder=\"gpt-4o-mini, anthropic/*\"");
-    text_input(a, b, "Expires (UTC; empty: never)", "expires_at", "text",
-               adm_field(a, "expires_at"),
-               " placeholder=\"YYYY-MM-DD or YYYY-MM-DDTHH:MM\"");
+    adm_form_top_error(a, b, key_create_fields);
+    adm_form_input(a, b, "Name", "name", "text", adm_field(a, "name"),
+                   " required maxlength=\"200\"");
+    adm_form_id_select(a, b, "Organization", "org_id", orgs,
+                       adm_field(a, "org_id"), NULL);
+    adm_form_id_select(a, b, "Team (optional)", "team_id", teams,
+                       adm_field(a, "team_id"), "— none —");
+    adm_form_id_select(a, b, "Project (optional)", "project_id", projects,
+                       adm_field(a, "project_id"), "— none —");
+    adm_form_input(a, b, MODELS_LABEL, "allowed_models", "text",
+                   adm_field(a, "allowed_models"),
+                   " placeholder=\"gpt-4o-mini, anthropic/*\"");
+    adm_form_input(a, b, EXPIRES_LABEL, "expires_at", "text",
+                   adm_field(a, "expires_at"), EXPIRES_HINT);
     adm_puts(a, "<p><button type=\"submit\">Create key</button></p></form>\n");
     return 0;
 }
 
-static void status_links(adm_t *a, const char *kind, const char *const *st)
-{
-    adm_puts(a, "<p>Show:");
-    for (; *st; st++)
-        adm_printf(a, " <a href=\"%s/%s?status=%s\">%s</a>",
-                   adm_escs(a->p, a->base), kind, *st, *st);
-    adm_puts(a, "</p>\n");
-}
-
 /* Keys list filters from the query string: caller scope, org, team,
  * project, status. 0, or the status answered. */
+static const char *const key_statuses[] = {"active", "revoked", "all", NULL};
+
 static int key_filters(adm_t *a, const char **pv)
 {
     static const char *const names[] = {"org_id", "team_id", "project_id"};
-    const char *st = adm_arg(a, "status");
-    int i;
+    const char *st;
+    int i, rc;
 
     pv[0] = adm_scope_param(a);
     for (i = 0; i < 3; i++)
-        if (id_arg(a, names[i], &pv[i + 1]))
-            return adm_error(a, 400, "invalid_request", names[i],
-                             "%s must be a positive integer id", names[i]);
-    if (st && strcmp(st, "active") && strcmp(st, "revoked")
-        && strcmp(st, "all"))
-        return adm_error(a, 400, "invalid_request", "status",
-                         "status must be active, revoked or all");
-    pv[4] = st && strcmp(st, "all") ? st : NULL;
+        if ((rc = adm_form_id_arg(a, names[i], &pv[i + 1])) != 0)
+            return rc;
+    if ((rc = adm_form_status_arg(a, key_statuses, "all", &st)) != 0)
+        return rc;
+    pv[4] = strcmp(st, "all") ? st : NULL;
     return 0;
 }
 
 /* The keys page; b: a create form that failed (status b->status). */
-static int key_list_page(adm_t *a, const bad_t *b)
+static int key_list_page(adm_t *a, const adm_bad_t *b)
 {
-    static const char *const sts[] = {"active", "revoked", "all", NULL};
     const char *pv[5];
     PGresult *r;
     int i, rc;
@@ -775,7 +574,7 @@ static int key_list_page(adm_t *a, const bad_t *b)
                      5, pv)))
         return a->status;
     adm_page_begin(a, "Virtual keys", "keys");
-    status_links(a, "keys", sts);
+    adm_form_status_links(a, "/keys", key_statuses);
     adm_puts(a, "<table><thead><tr><th>Prefix</th><th>Name</th><th>Scope</th>"
                 "<th>Models</th><th>Expires (UTC)</th><th>Status</th>"
                 "<th>Last used</th><th>Created</th><th></th></tr></thead>"
@@ -785,7 +584,7 @@ static int key_list_page(adm_t *a, const bad_t *b)
     adm_puts(a, "</tbody></table>\n");
     if (!PQntuples(r))
         adm_puts(a, "<p class=\"muted\">No keys.</p>\n");
-    if (can_write(a) && key_create_form(a, b))
+    if (adm_can_write(a) && key_create_form(a, b))
         return a->status;
     a->status = b ? b->status : 200;
     return adm_page_end(a);
@@ -842,31 +641,30 @@ static const char *const key_edit_fields[] = {
 };
 
 /* The edit form: the row's values, or what was posted when it failed. */
-static void key_edit_form(adm_t *a, PGresult *r, const bad_t *b)
+static void key_edit_form(adm_t *a, PGresult *r, const adm_bad_t *b)
 {
     const char *id = adm_v(r, 0, "id");
 
     adm_printf(a, "<h2>Edit</h2><form class=\"box\" method=\"post\" "
                "action=\"%s/keys/%s\">", adm_escs(a->p, a->base), id);
     adm_csrf_input(a);
-    form_error_top(a, b, key_edit_fields);
-    text_input(a, b, "Name", "name", "text",
-               b ? adm_field(a, "name") : adm_v(r, 0, "name"),
-               " required maxlength=\"200\"");
-    text_input(a, b, "Allowed models (comma separated; empty: every model)",
-               "allowed_models", "text", b ? adm_field(a, "allowed_models")
-                                           : adm_v(r, 0, "models_txt"), NULL);
-    text_input(a, b, "Expires (UTC; empty: never)", "expires_at", "text",
-               b ? adm_field(a, "expires_at") : adm_v(r, 0, "expires_form"),
-               " placeholder=\"YYYY-MM-DD or YYYY-MM-DDTHH:MM\"");
+    adm_form_top_error(a, b, key_edit_fields);
+    adm_form_input(a, b, "Name", "name", "text",
+                   b ? adm_field(a, "name") : adm_v(r, 0, "name"),
+                   " required maxlength=\"200\"");
+    adm_form_input(a, b, MODELS_LABEL, "allowed_models", "text",
+                   b ? adm_field(a, "allowed_models")
+                     : adm_v(r, 0, "models_txt"), NULL);
+    adm_form_input(a, b, EXPIRES_LABEL, "expires_at", "text",
+                   b ? adm_field(a, "expires_at")
+                     : adm_v(r, 0, "expires_form"), EXPIRES_HINT);
     adm_puts(a, "<p><button type=\"submit\">Save</button></p></form>\n");
     adm_puts(a, "<p>");
-    action_button(a, "keys", id, "rotate", "Rotate");
-    action_button(a, "keys", id, "revoke", "Revoke");
+    key_buttons(a, id);
     adm_puts(a, "</p>\n");
 }
 
-static int key_page(adm_t *a, const bad_t *b)
+static int key_page(adm_t *a, const adm_bad_t *b)
 {
     PGresult *r = key_fetch(a, a->id, 1);
 
@@ -877,7 +675,7 @@ static int key_page(adm_t *a, const bad_t *b)
     adm_page_begin(a, apr_pstrcat(a->p, "Key ", adm_v(r, 0, "name"), NULL),
                    "keys");
     key_facts(a, r);
-    if (can_write(a) && !strcmp(adm_v(r, 0, "status"), "active"))
+    if (adm_can_write(a) && !strcmp(adm_v(r, 0, "status"), "active"))
         key_edit_form(a, r, b);
     adm_printf(a, "<p><a href=\"%s/keys\">All keys</a></p>\n",
                adm_escs(a->p, a->base));
@@ -922,18 +720,17 @@ static int key_created(adm_t *a, PGresult *r, const char *secret)
     return adm_page_end(a);
 }
 
-static int key_bad(adm_t *a, const bad_t *b, int edit)
+static int key_bad(adm_t *a, const adm_bad_t *b, int edit)
 {
     if (a->api)
-        return adm_error(a, b->status, "invalid_request", b->field, "%s",
-                         b->msg);
+        return adm_form_refuse(a, b);
     return edit ? key_page(a, b) : key_list_page(a, b);
 }
 
 static int key_create(adm_t *a)
 {
     key_in_t in;
-    bad_t b = {0, NULL, NULL};
+    adm_bad_t b = {0, NULL, NULL};
     const char *secret = NULL;
     long long id;
     PGresult *r;
@@ -944,17 +741,17 @@ static int key_create(adm_t *a)
     if (adm_begin(a))
         return a->status;
     if (!(id = key_store(a, &in, 0, &secret)))
-        return fail_tx(a);
+        return adm_abort(a);
     /* Read back before COMMIT: a key whose answer cannot be given is a
      * key nobody can use, so it is not kept either. */
     if (!(r = key_fetch(a, id, !a->api)) || adm_commit(a))
-        return fail_tx(a);
+        return adm_abort(a);
     return key_created(a, r, secret);
 }
 
 /* PATCH semantics: fields absent stay; null or empty clears (name cannot
  * be cleared). The HTML edit form sends every field. */
-static int key_patch_read(adm_t *a, bad_t *b, key_in_t *in, int *set)
+static int key_patch_read(adm_t *a, adm_bad_t *b, key_in_t *in, int *set)
 {
     memset(in, 0, sizeof(*in));
     set[0] = adm_has_field(a, "name");
@@ -971,7 +768,7 @@ static int key_patch_read(adm_t *a, bad_t *b, key_in_t *in, int *set)
 static int key_update(adm_t *a)
 {
     key_in_t in;
-    bad_t b = {0, NULL, NULL};
+    adm_bad_t b = {0, NULL, NULL};
     int set[3];
     const char *pv[7];
     PGresult *r;
@@ -979,7 +776,7 @@ static int key_update(adm_t *a)
     if (key_patch_read(a, &b, &in, set))
         return key_bad(a, &b, 1);
     if (adm_begin(a) || !(r = key_lock(a, a->id)))
-        return fail_tx(a);
+        return adm_abort(a);
     if (!PQntuples(r)) {
         adm_rollback(a);
         return adm_error(a, 404, "not_found", NULL, "no key %lld", a->id);
@@ -1006,12 +803,12 @@ static int key_update(adm_t *a)
                    "expires_at = CASE WHEN $6::boolean THEN $7::timestamptz "
                    "ELSE expires_at END, updated_at = now() WHERE id = $1",
                 7, pv)
-        || audit(a, "key.update", "key", a->id,
+        || adm_audit_x(a, "key.update", "key", a->id,
                  adm_parse_id(adm_v(r, 0, "org_id")),
                  key_detail(adm_v(r, 0, "key_id"),
                             set[0] ? in.name : adm_v(r, 0, "name")))
         || !(r = key_fetch(a, a->id, 0)) || adm_commit(a))
-        return fail_tx(a);
+        return adm_abort(a);
     return a->api ? adm_json(a, 200, adm_row_json(r, 0))
                   : adm_redirect(a, "/keys");
 }
@@ -1031,7 +828,7 @@ static int key_revoke_row(adm_t *a, PGresult *r, const char *why)
         json_object_put(d);
         return -1;
     }
-    return audit(a, "key.revoke", "key", adm_parse_id(pv[0]),
+    return adm_audit_x(a, "key.revoke", "key", adm_parse_id(pv[0]),
                  adm_parse_id(adm_v(r, 0, "org_id")), d);
 }
 
@@ -1040,7 +837,7 @@ static int key_revoke_row(adm_t *a, PGresult *r, const char *why)
 static int key_begin(adm_t *a, PGresult **r)
 {
     if (adm_begin(a) || !(*r = key_lock(a, a->id)))
-        return fail_tx(a);
+        return adm_abort(a);
     if (!PQntuples(*r)) {
         adm_rollback(a);
         return adm_error(a, 404, "not_found", NULL, "no key %lld", a->id);
@@ -1058,9 +855,9 @@ static int key_revoke(adm_t *a)
     /* Revoking twice is not an error: the key is revoked either way. */
     if (!strcmp(adm_v(r, 0, "status"), "active")
         && key_revoke_row(a, r, NULL))
-        return fail_tx(a);
+        return adm_abort(a);
     if (!(r = key_fetch(a, a->id, 0)) || adm_commit(a))
-        return fail_tx(a);
+        return adm_abort(a);
     return a->api ? adm_json(a, 200, adm_row_json(r, 0))
                   : adm_redirect(a, "/keys");
 }
@@ -1095,364 +892,8 @@ static int key_rotate(adm_t *a)
     if (!(id = key_store(a, &in, a->id, &secret))
         || key_revoke_row(a, r, "rotated")
         || !(n = key_fetch(a, id, !a->api)) || adm_commit(a))
-        return fail_tx(a);
+        return adm_abort(a);
     return key_created(a, n, secret);
-}
-
-/* ---------------------------------------------------------- credentials */
-
-#define CRED_COLS \
-    "c.id, c.org_id, c.provider, c.name, c.hint, c.status, c.created_at, " \
-    "c.updated_at"
-#define CRED_HTML_COLS \
-    ", o.name AS org_name, " UTC_MIN("c.created_at") " AS created_txt " \
-    "FROM provider_credentials c LEFT JOIN organizations o ON o.id = c.org_id"
-/* A caller sees its org's credentials and the global ones. */
-#define CRED_LIST_WHERE \
-    " WHERE ($1::bigint IS NULL OR c.org_id = $1 OR c.org_id IS NULL)" \
-    " AND ($2::bigint IS NULL OR c.org_id = $2)" \
-    " AND ($3::text IS NULL OR c.provider = $3)" \
-    " AND ($4::text IS NULL OR c.status = $4)" \
-    " ORDER BY c.provider, c.org_id NULLS FIRST, c.id DESC"
-
-typedef struct {
-    const char *provider, *secret, *name;
-    long long org;              /* 0: every org */
-} cred_in_t;
-
-/* The last four characters, so people can tell credentials apart. */
-static const char *cred_hint(apr_pool_t *p, const char *s)
-{
-    const char *e = s + strlen(s);
-    size_t chars = 0, k = 0;
-    const char *c;
-
-    for (c = s; *c; c++)
-        chars += ((unsigned char)*c & 0xc0) != 0x80;
-    if (chars < HINT_MIN_CHARS)
-        return "";
-    while (e > s && k < 4)
-        k += ((unsigned char)*--e & 0xc0) != 0x80;
-    return apr_pstrdup(p, e);
-}
-
-static int cred_secret_check(adm_t *a, bad_t *b, const char *s)
-{
-    json_object *m;
-
-    if (a->api && json_object_object_get_ex(a->body, "secret", &m)
-        && !json_object_is_type(m, json_type_string))
-        return bad_set(a, b, 400, "secret", "secret must be a string");
-    if (!s)
-        return bad_set(a, b, 400, "secret", "secret is required");
-    if (strlen(s) > SECRET_MAX)
-        return bad_set(a, b, 400, "secret", "secret is longer than %d bytes",
-                       SECRET_MAX);
-    if (!text_ok(s, SECRET_MAX))
-        return bad_set(a, b, 400, "secret", "secret contains a control "
-                       "character (a pasted line break?)");
-    return 0;
-}
-
-static int cred_read(adm_t *a, bad_t *b, cred_in_t *in)
-{
-    size_t n;
-
-    in->provider = adm_field(a, "provider");
-    in->secret = adm_field(a, "secret");
-    in->name = adm_field(a, "name");
-    n = in->provider ? strlen(in->provider) : 0;
-    if (!n)
-        return bad_set(a, b, 400, "provider", "provider is required");
-    if (n > 64 || strspn(in->provider, PROVIDER_CHARS) != n)
-        return bad_set(a, b, 400, "provider", "provider must be 1 to 64 of "
-                       "A-Z a-z 0-9 _ . -");
-    if (cred_secret_check(a, b, in->secret))
-        return 1;
-    if (in->name && !text_ok(in->name, NAME_MAX_CHARS))
-        return bad_set(a, b, 400, "name", "name must be at most %d "
-                       "characters without control characters",
-                       NAME_MAX_CHARS);
-    if (id_field(a, b, "org_id", 0, &in->org))
-        return 1;
-    if (!in->org && !adm_org_writable(a, 0))
-        return bad_set(a, b, 403, "org_id", "org_id is required: only a "
-                       "superadmin can set a credential for every org");
-    return in->org ? org_check(a, b, in->org) : 0;
-}
-
-static json_object *cred_detail(PGresult *r, int i)
-{
-    json_object *d = json_object_new_object();
-    const char *org = adm_v(r, i, "org_id");
-
-    json_object_object_add(d, "provider",
-                           json_object_new_string(adm_v(r, i, "provider")));
-    json_object_object_add(d, "org_id", org ? json_object_new_int64(
-                               adm_parse_id(org)) : NULL);
-    json_object_object_add(d, "hint",
-                           json_object_new_string(adm_v(r, i, "hint")));
-    return d;
-}
-
-/* Archives the live credential of (org, provider), if any: creating one
- * replaces it. The transaction lock on the pair makes concurrent creates
- * take turns (the last one wins) instead of tripping the unique index.
- * 0, or -1 answered. */
-static int cred_replace(adm_t *a, const cred_in_t *in)
-{
-    const char *pv[2] = {adm_id(a, in->org), in->provider};
-    PGresult *r;
-    int i;
-
-    if (!adm_qx(a, "SELECT pg_advisory_xact_lock(hashtextextended("
-                   "'aura-cred/' || $1 || '/' || $2, 0))", 2, pv))
-        return -1;
-    r = adm_qx(a, "UPDATE provider_credentials SET status = 'archived', "
-                  "updated_at = now() WHERE coalesce(org_id, 0) = $1 AND "
-                  "provider = $2 AND status = 'active' "
-                  "RETURNING id, org_id, provider, hint", 2, pv);
-    if (!r)
-        return -1;
-    for (i = 0; i < PQntuples(r); i++) {
-        json_object *d = cred_detail(r, i);
-        json_object_object_add(d, "reason",
-                               json_object_new_string("replaced"));
-        if (audit(a, "credential.archive", "credential",
-                  adm_parse_id(adm_v(r, i, "id")), in->org, d))
-            return -1;
-    }
-    return 0;
-}
-
-/* Seals and stores; the new row, or NULL answered. */
-static PGresult *cred_store(adm_t *a, const cred_in_t *in)
-{
-    const unsigned char *mk = adm_master_key(a);
-    const char *sealed, *err, *pv[5];
-
-    if (!mk) {
-        adm_error(a, 503, "unavailable", NULL, "credentials cannot be stored:"
-                  " the console has no master key (AURA_MASTER_KEY_FILE)");
-        return NULL;
-    }
-    if ((err = aura_seal(a->p, mk, aura_cred_aad(a->p, in->org, in->provider),
-                         in->secret, &sealed))) {
-        adm_error(a, 500, "server_error", NULL, "sealing failed: %s", err);
-        return NULL;
-    }
-    pv[0] = opt_id(a, in->org);
-    pv[1] = in->provider;
-    pv[2] = in->name;
-    pv[3] = sealed;
-    pv[4] = cred_hint(a->p, in->secret);
-    return adm_qx(a, "INSERT INTO provider_credentials AS c (org_id, "
-                     "provider, name, sealed, hint) VALUES ($1, $2, $3, $4, "
-                     "$5) RETURNING " CRED_COLS, 5, pv);
-}
-
-/* Credential filters: caller scope, org, provider, status (default
- * active: a replaced credential is history). 0 or the status answered. */
-static int cred_filters(adm_t *a, const char **pv)
-{
-    const char *st = adm_arg(a, "status");
-
-    pv[0] = adm_scope_param(a);
-    if (id_arg(a, "org_id", &pv[1]))
-        return adm_error(a, 400, "invalid_request", "org_id",
-                         "org_id must be a positive integer id");
-    pv[2] = adm_arg(a, "provider");
-    if (st && strcmp(st, "active") && strcmp(st, "archived")
-        && strcmp(st, "all"))
-        return adm_error(a, 400, "invalid_request", "status",
-                         "status must be active, archived or all");
-    pv[3] = !st ? "active" : strcmp(st, "all") ? st : NULL;
-    return 0;
-}
-
-static void cred_row(adm_t *a, PGresult *r, int i)
-{
-    const char *org = adm_v(r, i, "org_id");
-
-    adm_puts(a, "<tr><td>");
-    adm_esc(a, adm_v(r, i, "provider"));
-    adm_puts(a, "</td><td>");
-    adm_esc(a, org ? adm_v(r, i, "org_name") : "every organization");
-    adm_puts(a, "</td><td>");
-    adm_esc(a, or_dash(adm_v(r, i, "name")));
-    adm_puts(a, "</td><td>");
-    if (*adm_v(r, i, "hint")) {
-        adm_puts(a, "<code>…");
-        adm_esc(a, adm_v(r, i, "hint"));
-        adm_puts(a, "</code>");
-    } else {
-        adm_puts(a, "—");       /* too short a secret to hint at */
-    }
-    adm_printf(a, "</td><td>%s</td><td>",
-               adm_escs(a->p, adm_v(r, i, "status")));
-    adm_esc(a, adm_v(r, i, "created_txt"));
-    adm_puts(a, "</td><td>");
-    if (!strcmp(adm_v(r, i, "status"), "active")
-        && adm_org_writable(a, adm_parse_id(org)))
-        action_button(a, "credentials", adm_v(r, i, "id"), "archive",
-                      "Archive");
-    adm_puts(a, "</td></tr>\n");
-}
-
-static const char *const cred_fields[] = {
-    "provider", "org_id", "name", "secret", NULL
-};
-
-/* The secret field is never filled in, not even after an error: the
- * page must not carry the secret back. */
-static int cred_form(adm_t *a, const bad_t *b)
-{
-    const char *pv[1] = {adm_scope_param(a)};
-    PGresult *orgs = adm_qx(a, "SELECT id, name AS label FROM organizations "
-                               "WHERE status = 'active' AND ($1::bigint IS "
-                               "NULL OR id = $1) ORDER BY name", 1, pv);
-
-    if (!orgs)
-        return -1;
-    adm_printf(a, "<h2>New credential</h2><p class=\"muted\">Replaces the "
-               "live credential of the same provider and organization."
-               "</p><form class=\"box\" method=\"post\" "
-               "action=\"%s/credentials\" autocomplete=\"off\">",
-               adm_escs(a->p, a->base));
-    adm_csrf_input(a);
-    form_error_top(a, b, cred_fields);
-    text_input(a, b, "Provider", "provider", "text", adm_field(a, "provider"),
-               " required maxlength=\"64\" pattern=\"[A-Za-z0-9_.\\-]+\"");
-    id_select(a, b, "Organization", "org_id", orgs, adm_field(a, "org_id"),
-              adm_org_writable(a, 0) ? "every organization" : NULL);
-    text_input(a, b, "Name (optional)", "name", "text", adm_field(a, "name"),
-               " maxlength=\"200\"");
-    text_input(a, b, "Secret", "secret", "password", "",
-               " required autocomplete=\"new-password\"");
-    adm_puts(a, "<p><button type=\"submit\">Save credential</button></p>"
-                "</form>\n");
-    return 0;
-}
-
-static int cred_list_page(adm_t *a, const bad_t *b)
-{
-    static const char *const sts[] = {"active", "archived", "all", NULL};
-    const char *pv[4];
-    PGresult *r;
-    int i, rc;
-
-    if ((rc = cred_filters(a, pv)) != 0)
-        return rc;
-    if (!(r = adm_qx(a, "SELECT " CRED_COLS CRED_HTML_COLS CRED_LIST_WHERE,
-                     4, pv)))
-        return a->status;
-    adm_page_begin(a, "Provider credentials", "credentials");
-    status_links(a, "credentials", sts);
-    adm_puts(a, "<table><thead><tr><th>Provider</th><th>Organization</th>"
-                "<th>Name</th><th>Secret</th><th>Status</th>"
-                "<th>Created (UTC)</th><th></th></tr></thead><tbody>\n");
-    for (i = 0; i < PQntuples(r); i++)
-        cred_row(a, r, i);
-    adm_puts(a, "</tbody></table>\n");
-    if (!PQntuples(r))
-        adm_puts(a, "<p class=\"muted\">No credentials.</p>\n");
-    if (can_write(a) && cred_form(a, b))
-        return a->status;
-    a->status = b ? b->status : 200;
-    return adm_page_end(a);
-}
-
-static int cred_list(adm_t *a)
-{
-    const char *pv[4];
-    json_object *o;
-    PGresult *r;
-    int rc;
-
-    if (!a->api)
-        return cred_list_page(a, NULL);
-    if ((rc = cred_filters(a, pv)) != 0)
-        return rc;
-    if (!(r = adm_qx(a, "SELECT " CRED_COLS " FROM provider_credentials c"
-                        CRED_LIST_WHERE, 4, pv)))
-        return a->status;
-    o = json_object_new_object();
-    json_object_object_add(o, "data", adm_rows_json(r));
-    return adm_json(a, 200, o);
-}
-
-static int cred_create(adm_t *a)
-{
-    cred_in_t in;
-    bad_t b = {0, NULL, NULL};
-    PGresult *r;
-    int rc = cred_read(a, &b, &in);
-
-    if (rc < 0)
-        return a->status;
-    if (rc)
-        return a->api ? adm_error(a, b.status, b.status == 403 ? "forbidden"
-                                  : "invalid_request", b.field, "%s", b.msg)
-                      : cred_list_page(a, &b);
-    if (adm_begin(a) || cred_replace(a, &in) || !(r = cred_store(a, &in))
-        || audit(a, "credential.create", "credential",
-                 adm_parse_id(adm_v(r, 0, "id")), in.org, cred_detail(r, 0))
-        || adm_commit(a))
-        return fail_tx(a);
-    return a->api ? adm_json(a, 201, adm_row_json(r, 0))
-                  : adm_redirect(a, "/credentials");
-}
-
-#define CRED_ONE \
-    " FROM provider_credentials c WHERE c.id = $1 AND ($2::bigint IS NULL " \
-    "OR c.org_id = $2 OR c.org_id IS NULL)"
-
-static int cred_show(adm_t *a)
-{
-    const char *pv[2] = {adm_id(a, a->id), adm_scope_param(a)};
-    PGresult *r;
-
-    if (!a->api)                /* no page of its own: the list says it all */
-        return adm_redirect(a, "/credentials");
-    if (!(r = adm_qx(a, "SELECT " CRED_COLS CRED_ONE, 2, pv)))
-        return a->status;
-    if (!PQntuples(r))
-        return adm_error(a, 404, "not_found", NULL, "no credential %lld",
-                         a->id);
-    return adm_json(a, 200, adm_row_json(r, 0));
-}
-
-static int cred_archive(adm_t *a)
-{
-    const char *pv[2] = {adm_id(a, a->id), adm_scope_param(a)};
-    PGresult *r;
-    long long org;
-
-    if (adm_begin(a) || !(r = adm_qx(a, "SELECT " CRED_COLS CRED_ONE
-                                        " FOR UPDATE", 2, pv)))
-        return fail_tx(a);
-    if (!PQntuples(r)) {
-        adm_rollback(a);
-        return adm_error(a, 404, "not_found", NULL, "no credential %lld",
-                         a->id);
-    }
-    org = adm_parse_id(adm_v(r, 0, "org_id"));
-    if (!adm_org_writable(a, org)) {
-        adm_rollback(a);
-        return adm_error(a, 403, "forbidden", NULL, "only a superadmin can "
-                         "archive a credential for every org");
-    }
-    if (!strcmp(adm_v(r, 0, "status"), "active")
-        && (!adm_qx(a, "UPDATE provider_credentials SET status = 'archived',"
-                       " updated_at = now() WHERE id = $1", 1, pv)
-            || audit(a, "credential.archive", "credential", a->id, org,
-                     cred_detail(r, 0))))
-        return fail_tx(a);
-    if (!(r = adm_qx(a, "SELECT " CRED_COLS CRED_ONE, 2, pv))
-        || adm_commit(a))
-        return fail_tx(a);
-    return a->api ? adm_json(a, 200, adm_row_json(r, 0))
-                  : adm_redirect(a, "/credentials");
 }
 
 /* ---------------------------------------------------------- routes */
@@ -1465,9 +906,5 @@ const adm_route_t adm_key_routes[] = {
     {"PATCH", "/keys/{id}", key_update, 1},
     {"POST", "/keys/{id}/revoke", key_revoke, 1},
     {"POST", "/keys/{id}/rotate", key_rotate, 1},
-    {"GET", "/credentials", cred_list, 0},
-    {"POST", "/credentials", cred_create, 1},
-    {"GET", "/credentials/{id}", cred_show, 0},
-    {"POST", "/credentials/{id}/archive", cred_archive, 1},
     {NULL, NULL, NULL, 0}
 };

@@ -59,7 +59,8 @@ adm_t *adm_cli_context(apr_pool_t *p)
 /* ---------------------------------------------------------- routing */
 
 static const adm_route_t *const route_tables[] = {
-    adm_tenant_routes, adm_key_routes, adm_policy_routes, adm_report_routes,
+    adm_tenant_routes, adm_key_routes, adm_cred_routes, adm_policy_routes,
+    adm_report_routes, adm_log_routes,
 };
 
 /* Does path match pattern? Fills *id and *action on success. */

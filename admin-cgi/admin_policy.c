@@ -9,7 +9,6 @@
  * Budgets and limits differ only in their three value columns, so one set
  * of handlers serves both, driven by a pol_kind_t chosen by the path.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -21,13 +20,7 @@
 #define ROLLING_MIN 60
 #define ROLLING_MAX 31536000                        /* a year */
 #define INT4_MAX 2147483647LL
-#define INT8_SAFE 999999999999999999LL              /* what adm_parse_id reads */
-
-typedef struct {
-    int status;
-    const char *field;
-    const char *msg;
-} bad_t;
+#define INT8_SAFE 999999999999999999LL      /* what adm_parse_id reads */
 
 /* One budget or limit as query parameters: the scope and the kind's
  * three values (budget: amount_usd, period, rolling_seconds; limit:
@@ -44,44 +37,15 @@ typedef struct pol_kind {
     const char *title;          /* of the list page */
     const char *label;          /* of one: "Budget 7" */
     const char *const *fields;  /* the three value fields (= columns) */
+    const char *const *create_fields;   /* the create form's: scope too */
     const char *list_sql, *html_sql, *one_sql, *html_one_sql;
     const char *insert_sql, *update_sql, *archive_sql;
     /* Reads, merges (PATCH: old row, else NULL) and checks the values. */
-    int (*values)(adm_t *a, bad_t *b, pol_in_t *in, PGresult *old);
+    int (*values)(adm_t *a, adm_bad_t *b, pol_in_t *in, PGresult *old);
     void (*head)(adm_t *a);                 /* value column headings */
     void (*cells)(adm_t *a, PGresult *r, int i);
-    void (*inputs)(adm_t *a, const bad_t *b, PGresult *old);
+    void (*inputs)(adm_t *a, const adm_bad_t *b, PGresult *old);
 } pol_kind_t;
-
-static int bad_set(adm_t *a, bad_t *b, const char *field, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
-
-static int bad_set(adm_t *a, bad_t *b, const char *field, const char *fmt,
-                   ...)
-{
-    va_list ap;
-    char buf[512];
-
-    /* vsnprintf, not apr_pvsprintf: the format is printf's (%lld). */
-    va_start(ap, fmt);
-    b->status = 400;
-    b->field = field;
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    b->msg = apr_pstrdup(a->p, buf);
-    return 1;
-}
-
-static int fail_tx(adm_t *a)
-{
-    adm_rollback(a);
-    return a->status;
-}
-
-static int can_write(adm_t *a)
-{
-    return a->role && strcmp(a->role, "viewer");
-}
 
 /* ---------------------------------------------------------- scopes */
 
@@ -112,40 +76,40 @@ static int scope_index(const char *type)
 /* The scope row must exist, be live and be the caller's to change; its
  * org becomes in->org. A row of another org answers as a missing one.
  * 0, 1 with *b, -1 answered. */
-static int scope_resolve(adm_t *a, bad_t *b, pol_in_t *in)
+static int scope_resolve(adm_t *a, adm_bad_t *b, pol_in_t *in)
 {
     int s = scope_index(in->scope_type);
     const char *pv[1] = {adm_id(a, in->scope_id)}, *st;
     PGresult *r;
 
     if (s < 0)
-        return bad_set(a, b, "scope_type", "scope_type must be org, team, "
-                       "project, key or end_user");
+        return adm_form_bad(a, b, 400, "scope_type", "scope_type must be "
+                            "org, team, project, key or end_user");
     if (!(r = adm_qx(a, scopes[s].sql, 1, pv)))
         return -1;
     in->org = PQntuples(r) ? adm_parse_id(adm_v(r, 0, "org_id")) : 0;
     if (!in->org || !adm_org_writable(a, in->org))
-        return bad_set(a, b, "scope_id", "scope_id: no %s %lld",
-                       scopes[s].label, in->scope_id);
+        return adm_form_bad(a, b, 400, "scope_id", "scope_id: no %s %lld",
+                            scopes[s].label, in->scope_id);
     st = adm_v(r, 0, "status");
     if (strcmp(st, "active"))
-        return bad_set(a, b, "scope_id", "scope_id: %s %lld is %s",
-                       scopes[s].label, in->scope_id, st);
+        return adm_form_bad(a, b, 400, "scope_id", "scope_id: %s %lld is %s",
+                            scopes[s].label, in->scope_id, st);
     return 0;
 }
 
-static int scope_read(adm_t *a, bad_t *b, pol_in_t *in)
+static int scope_read(adm_t *a, adm_bad_t *b, pol_in_t *in)
 {
     const char *id = adm_field(a, "scope_id");
 
     in->scope_type = adm_field(a, "scope_type");
     if (!in->scope_type)
-        return bad_set(a, b, "scope_type", "scope_type is required");
+        return adm_form_bad(a, b, 400, "scope_type", "scope_type is required");
     if (!id)
-        return bad_set(a, b, "scope_id", "scope_id is required");
+        return adm_form_bad(a, b, 400, "scope_id", "scope_id is required");
     if (!(in->scope_id = adm_parse_id(id)))
-        return bad_set(a, b, "scope_id",
-                       "scope_id must be a positive integer id");
+        return adm_form_bad(a, b, 400, "scope_id",
+                            "scope_id must be a positive integer id");
     return scope_resolve(a, b, in);
 }
 
@@ -212,18 +176,10 @@ static const char *const periods[] = {
     "hour", "day", "week", "month", "year", "rolling", NULL
 };
 
-static int in_list(const char *s, const char *const *list)
-{
-    for (; s && *list; list++)
-        if (!strcmp(s, *list))
-            return 1;
-    return 0;
-}
-
 /* rolling_seconds goes with period rolling and only with it: a PATCH
  * that leaves rolling drops the old window, one that enters it must
  * bring one. */
-static int budget_rolling(adm_t *a, bad_t *b, pol_in_t *in, PGresult *old)
+static int budget_rolling(adm_t *a, adm_bad_t *b, pol_in_t *in, PGresult *old)
 {
     int rolling = !strcmp(in->v[1], "rolling");
     const char *s = old && !adm_has_field(a, "rolling_seconds")
@@ -232,34 +188,35 @@ static int budget_rolling(adm_t *a, bad_t *b, pol_in_t *in, PGresult *old)
     long long n = s ? adm_parse_id(s) : 0;
 
     if (!rolling && s)
-        return bad_set(a, b, "rolling_seconds", "rolling_seconds is only for "
-                       "period rolling");
+        return adm_form_bad(a, b, 400, "rolling_seconds",
+                            "rolling_seconds is only for period rolling");
     if (rolling && !s)
-        return bad_set(a, b, "rolling_seconds", "rolling_seconds is required "
-                       "for period rolling");
+        return adm_form_bad(a, b, 400, "rolling_seconds",
+                            "rolling_seconds is required for period rolling");
     if (rolling && (n < ROLLING_MIN || n > ROLLING_MAX))
-        return bad_set(a, b, "rolling_seconds", "rolling_seconds must be an "
-                       "integer from %d to %d", ROLLING_MIN, ROLLING_MAX);
+        return adm_form_bad(a, b, 400, "rolling_seconds", "rolling_seconds "
+                            "must be an integer from %d to %d", ROLLING_MIN,
+                            ROLLING_MAX);
     in->v[2] = rolling ? adm_id(a, n) : NULL;
     return 0;
 }
 
-static int budget_values(adm_t *a, bad_t *b, pol_in_t *in, PGresult *old)
+static int budget_values(adm_t *a, adm_bad_t *b, pol_in_t *in, PGresult *old)
 {
     const char *amount = pick(a, "amount_usd", old);
 
     if (!amount)
-        return bad_set(a, b, "amount_usd", "amount_usd is required");
+        return adm_form_bad(a, b, 400, "amount_usd", "amount_usd is required");
     if (!(in->v[0] = amount_parse(a->p, amount)))
-        return bad_set(a, b, "amount_usd", "amount_usd must be a USD amount "
-                       "above 0 and below 100000000, with at most 6 "
-                       "decimals");
+        return adm_form_bad(a, b, 400, "amount_usd", "amount_usd must be a "
+                            "USD amount above 0 and below 100000000, with at "
+                            "most 6 decimals");
     in->v[1] = pick(a, "period", old);
     if (!in->v[1])
-        return bad_set(a, b, "period", "period is required");
-    if (!in_list(in->v[1], periods))
-        return bad_set(a, b, "period", "period must be hour, day, week, "
-                       "month, year or rolling");
+        return adm_form_bad(a, b, 400, "period", "period is required");
+    if (!adm_form_one_of(in->v[1], periods))
+        return adm_form_bad(a, b, 400, "period", "period must be hour, day, "
+                            "week, month, year or rolling");
     return budget_rolling(a, b, in, old);
 }
 
@@ -267,7 +224,7 @@ static const char *const limit_fields[] = {
     "requests_per_min", "tokens_per_min", "concurrency", NULL
 };
 
-static int limit_values(adm_t *a, bad_t *b, pol_in_t *in, PGresult *old)
+static int limit_values(adm_t *a, adm_bad_t *b, pol_in_t *in, PGresult *old)
 {
     static const long long max[] = {INT4_MAX, INT8_SAFE, INT4_MAX};
     int i, any = 0;
@@ -277,52 +234,24 @@ static int limit_values(adm_t *a, bad_t *b, pol_in_t *in, PGresult *old)
         long long n = s ? adm_parse_id(s) : 0;
 
         if (s && (!n || n > max[i]))
-            return bad_set(a, b, limit_fields[i], "%s must be a positive "
-                           "integer up to %lld", limit_fields[i], max[i]);
+            return adm_form_bad(a, b, 400, limit_fields[i], "%s must be a "
+                                "positive integer up to %lld",
+                                limit_fields[i], max[i]);
         in->v[i] = s ? adm_id(a, n) : NULL;
         any |= s != NULL;
     }
     if (!any)
-        return bad_set(a, b, "requests_per_min", "give at least one of "
-                       "requests_per_min, tokens_per_min and concurrency");
+        return adm_form_bad(a, b, 400, "requests_per_min", "give at least "
+                            "one of requests_per_min, tokens_per_min and "
+                            "concurrency");
     return 0;
 }
 
 /* ---------------------------------------------------------- html bits */
 
-static void field_error(adm_t *a, const bad_t *b, const char *field)
-{
-    if (b && b->field && !strcmp(b->field, field))
-        adm_form_error(a, field, b->msg);
-}
-
-static void text_input(adm_t *a, const bad_t *b, const char *label,
-                       const char *name, const char *value, const char *attrs)
-{
-    adm_printf(a, "<label for=\"f-%s\">%s</label><input id=\"f-%s\" "
-               "name=\"%s\" type=\"text\" value=\"", name, label, name, name);
-    adm_esc(a, value);
-    adm_printf(a, "\"%s>\n", attrs ? attrs : "");
-    field_error(a, b, name);
-}
-
-static void choice_select(adm_t *a, const bad_t *b, const char *label,
-                          const char *name, const char *const *choices,
-                          const char *sel)
-{
-    adm_printf(a, "<label for=\"f-%s\">%s</label><select id=\"f-%s\" "
-               "name=\"%s\">", name, label, name, name);
-    for (; *choices; choices++)
-        adm_printf(a, "<option%s>%s</option>",
-                   sel && !strcmp(sel, *choices) ? " selected" : "",
-                   *choices);
-    adm_puts(a, "</select>\n");
-    field_error(a, b, name);
-}
-
 /* An input's value: what was posted when re-rendering after an error or
  * creating, else the row's (col: its display column). */
-static const char *shown(adm_t *a, const bad_t *b, PGresult *old,
+static const char *shown(adm_t *a, const adm_bad_t *b, PGresult *old,
                          const char *field, const char *col)
 {
     return b || !old ? adm_field(a, field) : adm_v(old, 0, col);
@@ -344,17 +273,17 @@ static void budget_cells(adm_t *a, PGresult *r, int i)
     adm_puts(a, "</td>");
 }
 
-static void budget_inputs(adm_t *a, const bad_t *b, PGresult *old)
+static void budget_inputs(adm_t *a, const adm_bad_t *b, PGresult *old)
 {
-    text_input(a, b, "Amount (USD)", "amount_usd",
-               shown(a, b, old, "amount_usd", "amount_txt"),
-               " required inputmode=\"decimal\"");
-    choice_select(a, b, "Period (calendar periods in UTC)", "period", periods,
-                  shown(a, b, old, "period", "period"));
-    text_input(a, b, "Rolling window in seconds (period rolling only)",
-               "rolling_seconds",
-               shown(a, b, old, "rolling_seconds", "rolling_seconds"),
-               " inputmode=\"numeric\"");
+    adm_form_input(a, b, "Amount (USD)", "amount_usd", "text",
+                   shown(a, b, old, "amount_usd", "amount_txt"),
+                   " required inputmode=\"decimal\"");
+    adm_form_select(a, b, "Period (calendar periods in UTC)", "period",
+                    periods, shown(a, b, old, "period", "period"));
+    adm_form_input(a, b, "Rolling window in seconds (period rolling only)",
+                   "rolling_seconds", "text",
+                   shown(a, b, old, "rolling_seconds", "rolling_seconds"),
+                   " inputmode=\"numeric\"");
 }
 
 static void limit_head(adm_t *a)
@@ -374,7 +303,7 @@ static void limit_cells(adm_t *a, PGresult *r, int i)
     }
 }
 
-static void limit_inputs(adm_t *a, const bad_t *b, PGresult *old)
+static void limit_inputs(adm_t *a, const adm_bad_t *b, PGresult *old)
 {
     static const char *const labels[] = {
         "Requests per minute", "Tokens per minute", "Concurrent requests"
@@ -384,9 +313,9 @@ static void limit_inputs(adm_t *a, const bad_t *b, PGresult *old)
     adm_puts(a, "<p class=\"muted\">Empty: no limit of that kind; give at "
                 "least one.</p>\n");
     for (f = 0; f < 3; f++)
-        text_input(a, b, labels[f], limit_fields[f],
-                   shown(a, b, old, limit_fields[f], limit_fields[f]),
-                   " inputmode=\"numeric\"");
+        adm_form_input(a, b, labels[f], limit_fields[f], "text",
+                       shown(a, b, old, limit_fields[f], limit_fields[f]),
+                       " inputmode=\"numeric\"");
 }
 
 /* ---------------------------------------------------------- the kinds */
@@ -401,8 +330,7 @@ static void limit_inputs(adm_t *a, const bad_t *b, PGresult *old)
     "WHEN 'end_user' THEN (SELECT coalesce(name, external_id) " \
     "FROM end_users WHERE id = x.scope_id) END AS scope_name"
 #define HTML_EXTRA \
-    ", " SCOPE_NAME ", to_char(x.created_at, 'YYYY-MM-DD HH24:MI') " \
-    "AS created_txt"
+    ", " SCOPE_NAME ", " ADM_SQL_MINUTE("x.created_at") " AS created_txt"
 #define LIST_WHERE \
     " WHERE ($1::bigint IS NULL OR x.org_id = $1)" \
     " AND ($2::bigint IS NULL OR x.org_id = $2)" \
@@ -420,9 +348,13 @@ static void limit_inputs(adm_t *a, const bad_t *b, PGresult *old)
 static const char *const budget_fields[] = {
     "amount_usd", "period", "rolling_seconds", NULL
 };
+static const char *const budget_create_fields[] = {
+    "scope_type", "scope_id", "amount_usd", "period", "rolling_seconds", NULL
+};
 
 static const pol_kind_t budget_kind = {
     "budget", "/budgets", "Budgets", "Budget", budget_fields,
+    budget_create_fields,
     "SELECT " BUDGET_COLS " FROM budgets x" LIST_WHERE,
     "SELECT " BUDGET_HTML " FROM budgets x" LIST_WHERE,
     "SELECT " BUDGET_COLS " FROM budgets x" ONE_WHERE,
@@ -442,8 +374,14 @@ static const pol_kind_t budget_kind = {
     "x.id, x.org_id, x.scope_type, x.scope_id, x.requests_per_min, " \
     "x.tokens_per_min, x.concurrency, x.status, x.created_at, x.updated_at"
 
+static const char *const limit_create_fields[] = {
+    "scope_type", "scope_id", "requests_per_min", "tokens_per_min",
+    "concurrency", NULL
+};
+
 static const pol_kind_t limit_kind = {
     "limit", "/limits", "Rate limits", "Rate limit", limit_fields,
+    limit_create_fields,
     "SELECT " LIMIT_COLS " FROM rate_limits x" LIST_WHERE,
     "SELECT " LIMIT_COLS HTML_EXTRA " FROM rate_limits x" LIST_WHERE,
     "SELECT " LIMIT_COLS " FROM rate_limits x" ONE_WHERE,
@@ -477,11 +415,8 @@ static void scope_cell(adm_t *a, PGresult *r, int i)
 
 static void archive_button(adm_t *a, const pol_kind_t *k, const char *id)
 {
-    adm_printf(a, "<form class=\"inline\" method=\"post\" "
-               "action=\"%s%s/%s/archive\">", adm_escs(a->p, a->base),
-               k->path, id);
-    adm_csrf_input(a);
-    adm_puts(a, "<button type=\"submit\">Archive</button></form>");
+    adm_form_button(a, apr_pstrcat(a->p, k->path, "/", id, "/archive", NULL),
+                    "Archive");
 }
 
 static void pol_row(adm_t *a, const pol_kind_t *k, PGresult *r, int i)
@@ -496,7 +431,7 @@ static void pol_row(adm_t *a, const pol_kind_t *k, PGresult *r, int i)
     adm_printf(a, "<td>%s</td><td>%s</td><td>",
                adm_escs(a->p, adm_v(r, i, "status")),
                adm_escs(a->p, adm_v(r, i, "created_txt")));
-    if (live && can_write(a)) {
+    if (live && adm_can_write(a)) {
         adm_printf(a, "<a href=\"%s%s/%s\">Edit</a> ",
                    adm_escs(a->p, a->base), k->path, id);
         archive_button(a, k, id);
@@ -508,30 +443,18 @@ static const char *const scope_types[] = {
     "org", "team", "project", "key", "end_user", NULL
 };
 
-/* Errors of fields the form does not show go to its top. */
-static void form_top_error(adm_t *a, const pol_kind_t *k, const bad_t *b,
-                           int with_scope)
-{
-    if (!b || (b->field && (in_list(b->field, k->fields)
-                            || (with_scope
-                                && (!strcmp(b->field, "scope_type")
-                                    || !strcmp(b->field, "scope_id"))))))
-        return;
-    adm_form_error(a, b->field, b->msg);
-}
-
-static void pol_create_form(adm_t *a, const pol_kind_t *k, const bad_t *b)
+static void pol_create_form(adm_t *a, const pol_kind_t *k, const adm_bad_t *b)
 {
     adm_printf(a, "<h2>New %s</h2><form class=\"box\" method=\"post\" "
                "action=\"%s%s\">", k->noun, adm_escs(a->p, a->base),
                k->path);
     adm_csrf_input(a);
-    form_top_error(a, k, b, 1);
-    choice_select(a, b, "Scope", "scope_type", scope_types,
-                  adm_field(a, "scope_type"));
-    text_input(a, b, "Scope id (of the org, team, project, key or end-user)",
-               "scope_id", adm_field(a, "scope_id"),
-               " required inputmode=\"numeric\"");
+    adm_form_top_error(a, b, k->create_fields);
+    adm_form_select(a, b, "Scope", "scope_type", scope_types,
+                    adm_field(a, "scope_type"));
+    adm_form_input(a, b, "Scope id (of the org, team, project, key or "
+                   "end-user)", "scope_id", "text", adm_field(a, "scope_id"),
+                   " required inputmode=\"numeric\"");
     k->inputs(a, b, NULL);
     adm_printf(a, "<p><button type=\"submit\">Create %s</button></p>"
                "</form>\n", k->noun);
@@ -539,37 +462,31 @@ static void pol_create_form(adm_t *a, const pol_kind_t *k, const bad_t *b)
 
 /* List filters: caller scope, org, scope type, scope id, status (default
  * active). 0 or the status answered. */
+static const char *const pol_statuses[] = {"active", "archived", "all", NULL};
+
 static int pol_filters(adm_t *a, const char **pv)
 {
-    const char *org = adm_arg(a, "org_id"), *sid = adm_arg(a, "scope_id");
-    const char *type = adm_arg(a, "scope_type"), *st = adm_arg(a, "status");
+    const char *st;
+    int rc;
 
-    if ((org && !adm_parse_id(org)) || (sid && !adm_parse_id(sid)))
-        return adm_error(a, 400, "invalid_request", org && !adm_parse_id(org)
-                         ? "org_id" : "scope_id",
-                         "%s must be a positive integer id",
-                         org && !adm_parse_id(org) ? "org_id" : "scope_id");
-    if (type && scope_index(type) < 0)
+    pv[0] = adm_scope_param(a);
+    if ((rc = adm_form_id_arg(a, "org_id", &pv[1])) != 0
+        || (rc = adm_form_id_arg(a, "scope_id", &pv[3])) != 0)
+        return rc;
+    pv[2] = adm_arg(a, "scope_type");
+    if (pv[2] && scope_index(pv[2]) < 0)
         return adm_error(a, 400, "invalid_request", "scope_type",
                          "scope_type must be org, team, project, key or "
                          "end_user");
-    if (st && strcmp(st, "active") && strcmp(st, "archived")
-        && strcmp(st, "all"))
-        return adm_error(a, 400, "invalid_request", "status",
-                         "status must be active, archived or all");
-    pv[0] = adm_scope_param(a);
-    pv[1] = org;
-    pv[2] = type;
-    pv[3] = sid;
-    pv[4] = !st ? "active" : strcmp(st, "all") ? st : NULL;
+    if ((rc = adm_form_status_arg(a, pol_statuses, "active", &st)) != 0)
+        return rc;
+    pv[4] = strcmp(st, "all") ? st : NULL;
     return 0;
 }
 
-static int pol_list_page(adm_t *a, const pol_kind_t *k, const bad_t *b)
+static int pol_list_page(adm_t *a, const pol_kind_t *k, const adm_bad_t *b)
 {
-    static const char *const sts[] = {"active", "archived", "all", NULL};
     const char *pv[5];
-    const char *const *s;
     PGresult *r;
     int i, rc;
 
@@ -578,11 +495,8 @@ static int pol_list_page(adm_t *a, const pol_kind_t *k, const bad_t *b)
     if (!(r = adm_qx(a, k->html_sql, 5, pv)))
         return a->status;
     adm_page_begin(a, k->title, k->path + 1);
-    adm_puts(a, "<p>Show:");
-    for (s = sts; *s; s++)
-        adm_printf(a, " <a href=\"%s%s?status=%s\">%s</a>",
-                   adm_escs(a->p, a->base), k->path, *s, *s);
-    adm_puts(a, "</p>\n<table><thead><tr><th>Scope</th>");
+    adm_form_status_links(a, k->path, pol_statuses);
+    adm_puts(a, "<table><thead><tr><th>Scope</th>");
     k->head(a);
     adm_puts(a, "<th>Status</th><th>Created (UTC)</th><th></th></tr>"
                 "</thead><tbody>\n");
@@ -591,7 +505,7 @@ static int pol_list_page(adm_t *a, const pol_kind_t *k, const bad_t *b)
     adm_puts(a, "</tbody></table>\n");
     if (!PQntuples(r))
         adm_printf(a, "<p class=\"muted\">No %ss.</p>\n", k->noun);
-    if (can_write(a))
+    if (adm_can_write(a))
         pol_create_form(a, k, b);
     a->status = b ? b->status : 200;
     return adm_page_end(a);
@@ -632,7 +546,7 @@ static PGresult *pol_fetch(adm_t *a, const pol_kind_t *k, const char *sql,
     return r;
 }
 
-static int pol_edit_page(adm_t *a, const pol_kind_t *k, const bad_t *b)
+static int pol_edit_page(adm_t *a, const pol_kind_t *k, const adm_bad_t *b)
 {
     PGresult *r = pol_fetch(a, k, k->html_one_sql, NULL);
     const char *id;
@@ -644,13 +558,14 @@ static int pol_edit_page(adm_t *a, const pol_kind_t *k, const bad_t *b)
                    k->path + 1);
     adm_puts(a, "<p>Scope: ");
     scope_cell(a, r, 0);
-    adm_printf(a, " · status %s</p>\n", adm_escs(a->p, adm_v(r, 0, "status")));
-    if (can_write(a) && !strcmp(adm_v(r, 0, "status"), "active")) {
+    adm_printf(a, " · status %s</p>\n",
+               adm_escs(a->p, adm_v(r, 0, "status")));
+    if (adm_can_write(a) && !strcmp(adm_v(r, 0, "status"), "active")) {
         adm_printf(a, "<form class=\"box\" method=\"post\" "
                    "action=\"%s%s/%s\">", adm_escs(a->p, a->base), k->path,
                    id);
         adm_csrf_input(a);
-        form_top_error(a, k, b, 0);
+        adm_form_top_error(a, b, k->fields);
         k->inputs(a, b, r);
         adm_puts(a, "<p><button type=\"submit\">Save</button></p></form>\n");
         archive_button(a, k, id);
@@ -681,36 +596,43 @@ static int pol_audit(adm_t *a, const pol_kind_t *k, const char *verb,
                      PGresult *r)
 {
     json_object *d = adm_row_json(r, 0);
-    int rc;
 
     json_object_object_del(d, "created_at");   /* the audit row has its own */
     json_object_object_del(d, "updated_at");
-    rc = adm_audit(a, apr_pstrcat(a->p, k->noun, ".", verb, NULL),
-                       k->noun, adm_v(r, 0, "id"),
+    return adm_audit_x(a, apr_pstrcat(a->p, k->noun, ".", verb, NULL),
+                       k->noun, adm_parse_id(adm_v(r, 0, "id")),
                        adm_parse_id(adm_v(r, 0, "org_id")), d);
-
-    json_object_put(d);
-    if (rc)
-        adm_error(a, 500, "server_error", NULL,
-                  "could not write the audit log");
-    return rc;
 }
 
-static int pol_bad(adm_t *a, const pol_kind_t *k, const bad_t *b, int edit)
+static int pol_bad(adm_t *a, const pol_kind_t *k, const adm_bad_t *b,
+                   int edit)
 {
     if (a->api)
-        return adm_error(a, b->status, "invalid_request", b->field, "%s",
-                         b->msg);
+        return adm_form_refuse(a, b);
     return edit ? pol_edit_page(a, k, b) : pol_list_page(a, k, b);
+}
+
+/* The change (sql, in the open transaction), its audit row and COMMIT;
+ * answers the row with status, or the list page. */
+static int pol_apply(adm_t *a, const pol_kind_t *k, const char *verb,
+                     const char *sql, int n, const char *const *pv,
+                     int status)
+{
+    PGresult *r;
+
+    if (!(r = adm_qx(a, sql, n, pv)) || pol_audit(a, k, verb, r)
+        || adm_commit(a))
+        return adm_abort(a);
+    return a->api ? adm_json(a, status, adm_row_json(r, 0))
+                  : adm_redirect(a, k->path);
 }
 
 static int pol_create(adm_t *a)
 {
     const pol_kind_t *k = kind_of(a);
     pol_in_t in;
-    bad_t b = {0, NULL, NULL};
+    adm_bad_t b = {0, NULL, NULL};
     const char *pv[6];
-    PGresult *r;
     int rc;
 
     memset(&in, 0, sizeof(in));
@@ -722,24 +644,22 @@ static int pol_create(adm_t *a)
     pv[1] = in.scope_type;
     pv[2] = adm_id(a, in.scope_id);
     memcpy(&pv[3], in.v, sizeof(in.v));
-    if (adm_begin(a) || !(r = adm_qx(a, k->insert_sql, 6, pv))
-        || pol_audit(a, k, "create", r) || adm_commit(a))
-        return fail_tx(a);
-    return a->api ? adm_json(a, 201, adm_row_json(r, 0))
-                  : adm_redirect(a, k->path);
+    if (adm_begin(a))
+        return a->status;
+    return pol_apply(a, k, "create", k->insert_sql, 6, pv, 201);
 }
 
 static int pol_update(adm_t *a)
 {
     const pol_kind_t *k = kind_of(a);
     pol_in_t in;
-    bad_t b = {0, NULL, NULL};
+    adm_bad_t b = {0, NULL, NULL};
     const char *pv[4];
     PGresult *r;
 
     memset(&in, 0, sizeof(in));
     if (adm_begin(a) || !(r = pol_fetch(a, k, k->one_sql, " FOR UPDATE")))
-        return fail_tx(a);
+        return adm_abort(a);
     if (strcmp(adm_v(r, 0, "status"), "active")) {
         adm_rollback(a);
         return adm_error(a, 409, "conflict", NULL, "the %s is archived",
@@ -751,11 +671,7 @@ static int pol_update(adm_t *a)
     }
     pv[0] = adm_id(a, a->id);
     memcpy(&pv[1], in.v, sizeof(in.v));
-    if (!(r = adm_qx(a, k->update_sql, 4, pv))
-        || pol_audit(a, k, "update", r) || adm_commit(a))
-        return fail_tx(a);
-    return a->api ? adm_json(a, 200, adm_row_json(r, 0))
-                  : adm_redirect(a, k->path);
+    return pol_apply(a, k, "update", k->update_sql, 4, pv, 200);
 }
 
 static int pol_archive(adm_t *a)
@@ -765,14 +681,14 @@ static int pol_archive(adm_t *a)
     PGresult *r;
 
     if (adm_begin(a) || !(r = pol_fetch(a, k, k->one_sql, " FOR UPDATE")))
-        return fail_tx(a);
+        return adm_abort(a);
     /* Archiving twice is not an error: it is archived either way. */
     if (!strcmp(adm_v(r, 0, "status"), "active")
         && (!(r = adm_qx(a, k->archive_sql, 1, pv))
             || pol_audit(a, k, "archive", r)))
-        return fail_tx(a);
+        return adm_abort(a);
     if (adm_commit(a))
-        return fail_tx(a);
+        return adm_abort(a);
     return a->api ? adm_json(a, 200, adm_row_json(r, 0))
                   : adm_redirect(a, k->path);
 }

@@ -1,6 +1,8 @@
 /*
- * admin_reports.c - the console's reports: overview, cost report (HTML,
- * JSON and CSV), request log and audit log. Every route is a read-only GET.
+ * admin_reports.c - the console's reports: overview and cost report (HTML,
+ * JSON and CSV); and the filters and cells they share with the request and
+ * audit logs (admin_logs.c, through admin_rep.h). Every route is a
+ * read-only GET.
  *
  * Money comes from usage_ledger.cost_total, which is NULL when the price
  * was unknown. Such requests are counted, and reported as "unpriced"; they
@@ -16,11 +18,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
-#include "admin.h"
-
-/* A timestamptz as the API's "YYYY-MM-DDTHH:MM:SSZ", in SQL. */
-#define UTC_TS(col) \
-    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#include "admin_rep.h"
 
 /* $2, $3: first and last UTC day (inclusive); $4: org, NULL = every org. */
 #define RANGE_SQL \
@@ -31,30 +29,6 @@
 #define MAX_BARS 400        /* beyond this a bar chart says nothing */
 
 /* ---------------------------------------------------------- input */
-
-/* Why a request's filters were refused: 400 (a bad field) or 404 (an org
- * outside the caller's scope). */
-typedef struct {
-    int status;
-    const char *field;
-    const char *msg;
-} bad_t;
-
-static int bad(bad_t *b, int status, const char *field, const char *msg)
-{
-    b->status = status;
-    b->field = field;
-    b->msg = msg;
-    return -1;
-}
-
-static int one_of(const char *s, const char *const *set)
-{
-    for (; *set; set++)
-        if (!strcmp(s, *set))
-            return 1;
-    return 0;
-}
 
 /* A strict YYYY-MM-DD that names a real day. */
 static int valid_date(const char *s)
@@ -79,8 +53,8 @@ static int valid_date(const char *s)
 
 /* A free-text filter: at most max bytes, no control characters (the
  * framework has already refused a query string that is not UTF-8). */
-static int text_arg(adm_t *a, const char *name, size_t max, const char **out,
-                    bad_t *b)
+int rep_text_arg(adm_t *a, const char *name, size_t max, const char **out,
+                 adm_bad_t *b)
 {
     const char *s = adm_arg(a, name), *c;
 
@@ -91,8 +65,8 @@ static int text_arg(adm_t *a, const char *name, size_t max, const char **out,
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             break;
     if (*c || strlen(s) > max)
-        return bad(b, 400, name, apr_psprintf(a->p, "%s must be printable "
-                   "text of at most %d bytes", name, (int)max));
+        return adm_form_bad(a, b, 400, name, "%s must be printable text of "
+                            "at most %zu bytes", name, max);
     return 0;
 }
 
@@ -115,33 +89,36 @@ static int int_arg(adm_t *a, const char *name, long lo, long hi, long dflt,
     return 0;
 }
 
-static int page_args(adm_t *a, long *limit, long *offset, bad_t *b)
+int rep_page_args(adm_t *a, long *limit, long *offset, adm_bad_t *b)
 {
     if (int_arg(a, "limit", 1, 500, 100, limit))
-        return bad(b, 400, "limit", "limit must be an integer from 1 to 500");
+        return adm_form_bad(a, b, 400, "limit",
+                            "limit must be an integer from 1 to 500");
     if (int_arg(a, "offset", 0, 1000000000L, 0, offset))
-        return bad(b, 400, "offset", "offset must be a non-negative integer");
+        return adm_form_bad(a, b, 400, "offset",
+                            "offset must be a non-negative integer");
     return 0;
 }
 
 /* from/to as given (inclusive UTC dates, either may be absent). */
-static int date_args(adm_t *a, const char **from, const char **to, bad_t *b)
+int rep_date_args(adm_t *a, const char **from, const char **to, adm_bad_t *b)
 {
     *from = adm_arg(a, "from");
     *to = adm_arg(a, "to");
     if (*from && !valid_date(*from))
-        return bad(b, 400, "from", "from must be a date YYYY-MM-DD");
+        return adm_form_bad(a, b, 400, "from",
+                            "from must be a date YYYY-MM-DD");
     if (*to && !valid_date(*to))
-        return bad(b, 400, "to", "to must be a date YYYY-MM-DD");
+        return adm_form_bad(a, b, 400, "to", "to must be a date YYYY-MM-DD");
     if (*from && *to && strcmp(*from, *to) > 0)
-        return bad(b, 400, "from", "from must not be after to");
+        return adm_form_bad(a, b, 400, "from", "from must not be after to");
     return 0;
 }
 
 /* The org a report covers, as a query parameter (NULL = every org). A
  * caller confined to one org always gets that org, and asking for another
  * answers 404, so that the other's existence is not revealed. */
-static int org_arg(adm_t *a, const char *given, const char **org, bad_t *b)
+int rep_org_arg(adm_t *a, const char *given, const char **org, adm_bad_t *b)
 {
     long long id;
 
@@ -149,9 +126,10 @@ static int org_arg(adm_t *a, const char *given, const char **org, bad_t *b)
     if (!given)
         return 0;
     if (!(id = adm_parse_id(given)))
-        return bad(b, 400, "org_id", "org_id must be a positive integer");
+        return adm_form_bad(a, b, 400, "org_id",
+                            "org_id must be a positive integer");
     if (!adm_org_visible(a, id))
-        return bad(b, 404, "org_id", "no such organization");
+        return adm_form_bad(a, b, 404, "org_id", "no such organization");
     *org = adm_id(a, id);
     return 0;
 }
@@ -182,7 +160,7 @@ static int default_range(adm_t *a, const char **from, const char **to,
 /* ---------------------------------------------------------- formatting */
 
 /* Integer digits with thousands separators: "1234567" → "1,234,567". */
-static const char *thousands(apr_pool_t *p, const char *digits)
+const char *rep_thousands(apr_pool_t *p, const char *digits)
 {
     const char *sign = "";
     size_t n, i, j = 0;
@@ -207,10 +185,7 @@ static const char *thousands(apr_pool_t *p, const char *digits)
 
 static const char *thousands_ll(apr_pool_t *p, long long v)
 {
-    char buf[32];
-
-    snprintf(buf, sizeof(buf), "%lld", v);  /* apr_psprintf has no %lld */
-    return thousands(p, buf);
+    return rep_thousands(p, adm_fmt(p, "%lld", v));
 }
 
 /* Dollars for people: "$1,234.50", "$0.0042". Two decimals from $100 up;
@@ -225,11 +200,11 @@ static const char *usd_d(apr_pool_t *p, double v)
     while (end > dot + 3 && end[-1] == '0')
         *--end = '\0';
     *dot = '\0';
-    return apr_pstrcat(p, "$", thousands(p, buf), ".", dot + 1, NULL);
+    return apr_pstrcat(p, "$", rep_thousands(p, buf), ".", dot + 1, NULL);
 }
 
 /* A numeric column as dollars; NULL (no price known) says so. */
-static const char *money(apr_pool_t *p, const char *v)
+const char *rep_money(apr_pool_t *p, const char *v)
 {
     return v ? usd_d(p, strtod(v, NULL)) : "unpriced";
 }
@@ -241,7 +216,7 @@ static double num(const char *v)
 
 /* "&name=value", URL-encoded, when value is set: links that keep a
  * report's filters. */
-static const char *qs_add(apr_pool_t *p, const char *qs, const char *name,
+const char *rep_qs_add(apr_pool_t *p, const char *qs, const char *name,
                           const char *v)
 {
     if (!v || !*v)
@@ -250,7 +225,7 @@ static const char *qs_add(apr_pool_t *p, const char *qs, const char *name,
                        apr_pescape_urlencoded(p, v), NULL);
 }
 
-static void anchor(adm_t *a, const char *path, const char *qs, const char *text)
+void rep_anchor(adm_t *a, const char *path, const char *qs, const char *text)
 {
     adm_puts(a, "<a href=\"");
     adm_esc(a, apr_pstrcat(a->p, a->base, path, *qs ? "?" : "", qs, NULL));
@@ -259,14 +234,14 @@ static void anchor(adm_t *a, const char *path, const char *qs, const char *text)
     adm_puts(a, "</a>");
 }
 
-static void td(adm_t *a, const char *s)
+void rep_td(adm_t *a, const char *s)
 {
     adm_puts(a, "<td>");
     adm_esc(a, s);
     adm_puts(a, "</td>");
 }
 
-static void td_num(adm_t *a, const char *s)
+void rep_td_num(adm_t *a, const char *s)
 {
     adm_puts(a, "<td class=\"num\">");
     adm_esc(a, s);
@@ -277,14 +252,14 @@ static void td_num(adm_t *a, const char *s)
 static void td_cost(adm_t *a, const char *cost, long long unpriced)
 {
     adm_puts(a, "<td class=\"num\">");
-    adm_esc(a, money(a->p, cost));
+    adm_esc(a, rep_money(a->p, cost));
     if (cost && unpriced > 0)
         adm_printf(a, " <span class=\"unpriced\">+ %lld unpriced</span>",
                    unpriced);
     adm_puts(a, "</td>");
 }
 
-static void th_row(adm_t *a, const char *const *cols)
+void rep_th_row(adm_t *a, const char *const *cols)
 {
     adm_puts(a, "<thead><tr>");
     for (; *cols; cols++)
@@ -292,118 +267,18 @@ static void th_row(adm_t *a, const char *const *cols)
     adm_puts(a, "</tr></thead>\n<tbody>\n");
 }
 
-/* ---------------------------------------------------------- forms */
-
-static void input(adm_t *a, const char *label, const char *name,
-                  const char *type, const char *v)
-{
-    adm_printf(a, "<label>%s <input type=\"%s\" name=\"%s\" value=\"",
-               label, type, name);
-    adm_esc(a, v);
-    adm_puts(a, "\"></label>\n");
-}
-
-static void select_of(adm_t *a, const char *label, const char *name,
-                      const char *const *set, const char *cur)
-{
-    adm_printf(a, "<label>%s <select name=\"%s\">", label, name);
-    for (; *set; set++)
-        adm_printf(a, "<option%s>%s</option>",
-                   cur && !strcmp(cur, *set) ? " selected" : "", *set);
-    adm_puts(a, "</select></label>\n");
-}
-
-/* The org chooser, for callers who see more than one org. */
-static void org_select(adm_t *a, const char *cur)
-{
-    PGresult *r;
-    int i;
-
-    if (a->org_id)
-        return;
-    r = adm_q(a, "SELECT id, name, status FROM organizations"
-                 " ORDER BY status, name, id", 0, NULL);
-    if (!r)
-        return;             /* the report still works without the list */
-    adm_puts(a, "<label>Organization <select name=\"org_id\">"
-                "<option value=\"\">all</option>");
-    for (i = 0; i < PQntuples(r); i++) {
-        const char *id = adm_v(r, i, "id");
-        adm_printf(a, "<option value=\"%s\"%s>", adm_escs(a->p, id),
-                   cur && !strcmp(cur, id) ? " selected" : "");
-        adm_esc(a, adm_v(r, i, "name"));
-        if (strcmp(adm_v(r, i, "status"), "active"))
-            adm_puts(a, " (archived)");
-        adm_puts(a, "</option>");
-    }
-    adm_puts(a, "</select></label>\n");
-}
-
-static void form_begin(adm_t *a, const char *path)
-{
-    adm_puts(a, "<form method=\"get\" class=\"filters\" style=\"display:"
-                "flex;flex-wrap:wrap;gap:0 1em;align-items:end\" action=\"");
-    adm_esc(a, apr_pstrcat(a->p, a->base, path, NULL));
-    adm_puts(a, "\">\n");
-}
-
-static void form_end(adm_t *a)
-{
-    adm_puts(a, "<button type=\"submit\">Show</button></form>\n");
-}
-
-typedef void (*form_fn)(adm_t *a, const void *filters);
-
 /* Refused filters: the API's error object; in HTML, for a bad field, the
  * page's form again with the values kept and the message by it. */
-static int refuse(adm_t *a, const bad_t *b, const char *title,
-                  const char *nav, form_fn form, const void *filters)
+int rep_refuse(adm_t *a, const adm_bad_t *b, const char *title,
+               const char *nav, rep_form_fn form, const void *filters)
 {
     if (a->api || b->status != 400)
-        return adm_error(a, b->status, b->status == 404 ? "not_found"
-                         : "invalid_request", b->field, "%s", b->msg);
+        return adm_form_refuse(a, b);
     adm_page_begin(a, title, nav);
     adm_form_error(a, b->field, b->msg);
     form(a, filters);
     a->status = 400;
     return adm_page_end(a);
-}
-
-/* A list answer: the first `limit` rows (one more was fetched to learn
- * whether another page exists). */
-static int list_json(adm_t *a, PGresult *r, long limit, long offset)
-{
-    json_object *o = json_object_new_object(), *d = json_object_new_array();
-    int i, n = PQntuples(r);
-
-    for (i = 0; i < n && i < limit; i++)
-        json_object_array_add(d, adm_row_json(r, i));
-    json_object_object_add(o, "data", d);
-    json_object_object_add(o, "limit", json_object_new_int64(limit));
-    json_object_object_add(o, "offset", json_object_new_int64(offset));
-    json_object_object_add(o, "has_more", json_object_new_boolean(n > limit));
-    return adm_json(a, 200, o);
-}
-
-/* Newer / older links for a list page; qs holds its filters. */
-static void pager(adm_t *a, const char *path, const char *qs, long limit,
-                  long offset, int more)
-{
-    const char *lim = apr_psprintf(a->p, "%s%slimit=%ld", qs, *qs ? "&" : "",
-                                   limit);
-
-    if (offset <= 0 && !more)
-        return;
-    adm_puts(a, "<nav class=\"pager\">");
-    if (offset > 0)
-        anchor(a, path, apr_psprintf(a->p, "%s&offset=%ld", lim,
-             offset > limit ? offset - limit : 0), "\xe2\x86\x90 Newer");
-    if (offset > 0 && more)
-        adm_puts(a, " | ");
-    if (more)
-        anchor(a, path, apr_psprintf(a->p, "%s&offset=%ld", lim,
-             offset + limit), "Older \xe2\x86\x92");
-    adm_puts(a, "</nav>\n");
 }
 
 /* ---------------------------------------------------------- chart */
@@ -483,7 +358,7 @@ static void chart_bar(adm_t *a, PGresult *r, int i, double max, double slot)
     if (!n)
         what = "no requests";
     else
-        what = apr_psprintf(a->p, "%s, %s request%s%s", money(a->p, cost),
+        what = apr_psprintf(a->p, "%s, %s request%s%s", rep_money(a->p, cost),
                             thousands_ll(a->p, n), n == 1 ? "" : "s",
                             cost && unpriced ? apr_pstrcat(a->p, " (",
                             thousands_ll(a->p, unpriced), " unpriced)", NULL)
@@ -531,9 +406,9 @@ static void ov_form(adm_t *a, const void *filters)
 
     if (a->org_id)
         return;
-    form_begin(a, "/");
-    org_select(a, o->org_given);
-    form_end(a);
+    adm_form_filter_begin(a, "/");
+    adm_form_filter_org(a, o->org_given);
+    adm_form_filter_end(a);
 }
 
 static PGresult *ov_totals(adm_t *a, const char *org)
@@ -582,10 +457,10 @@ static void ov_card(adm_t *a, PGresult *t, const char *title,
                "#fff;border:1px solid #d6dbe1;padding:.2em 1.2em\"><h2>%s</h2>"
                "<p class=\"big\" style=\"font-size:1.8em;margin:0\">", when,
                title);
-    adm_esc(a, money(a->p, cost));
-    adm_printf(a, "</p><p>%s requests", thousands(a->p, n));
+    adm_esc(a, rep_money(a->p, cost));
+    adm_printf(a, "</p><p>%s requests", rep_thousands(a->p, n));
     if (u && strcmp(u, "0"))
-        adm_printf(a, ", %s unpriced", thousands(a->p, u));
+        adm_printf(a, ", %s unpriced", rep_thousands(a->p, u));
     adm_puts(a, "</p></div>\n");
 }
 
@@ -600,14 +475,16 @@ static void ov_models_table(adm_t *a, const ov_t *o, PGresult *m)
         return;
     }
     adm_puts(a, "<table class=\"list\" id=\"top-models\">");
-    th_row(a, cols);
+    rep_th_row(a, cols);
     for (i = 0; i < PQntuples(m); i++) {
         const char *model = adm_v(m, i, "model");
+        const char *qs = rep_qs_add(a->p, "", "org_id", o->org_given);
+
         adm_puts(a, "<tr><td>");
-        anchor(a, "/requests", qs_add(a->p, qs_add(a->p, "", "org_id",
-             o->org_given), "model", model), model);
+        rep_anchor(a, "/requests", rep_qs_add(a->p, qs, "model", model),
+                   model);
         adm_puts(a, "</td>");
-        td_num(a, thousands(a->p, adm_v(m, i, "requests")));
+        rep_td_num(a, rep_thousands(a->p, adm_v(m, i, "requests")));
         td_cost(a, adm_v(m, i, "cost_usd"),
                 atoll(adm_v(m, i, "unpriced_requests")));
         adm_puts(a, "</tr>\n");
@@ -630,11 +507,11 @@ static int overview(adm_t *a)
     ov_t o = {adm_arg(a, "org_id"), NULL};
     const char *from = NULL, *to = NULL;
     PGresult *t, *m, *d;
-    bad_t b;
+    adm_bad_t b;
     int rc;
 
-    if (org_arg(a, o.org_given, &o.org, &b))
-        return refuse(a, &b, "Overview", "overview", ov_form, &o);
+    if (rep_org_arg(a, o.org_given, &o.org, &b))
+        return rep_refuse(a, &b, "Overview", "overview", ov_form, &o);
     if ((rc = default_range(a, &from, &to, NULL)))
         return rc;
     if (!(t = ov_totals(a, o.org)) || !(m = ov_models(a, o.org)) ||
@@ -696,16 +573,16 @@ static void costs_form(adm_t *a, const void *filters)
 {
     const costs_t *c = filters;
 
-    form_begin(a, "/costs");
-    org_select(a, c->org_given);
-    select_of(a, "Group by", "group", group_names, c->group);
-    select_of(a, "Bucket", "bucket", buckets, c->bucket);
-    input(a, "From", "from", "date", c->from);
-    input(a, "To", "to", "date", c->to);
-    form_end(a);
+    adm_form_filter_begin(a, "/costs");
+    adm_form_filter_org(a, c->org_given);
+    adm_form_filter_select(a, "Group by", "group", group_names, c->group);
+    adm_form_filter_select(a, "Bucket", "bucket", buckets, c->bucket);
+    adm_form_filter_input(a, "From", "from", "date", c->from);
+    adm_form_filter_input(a, "To", "to", "date", c->to);
+    adm_form_filter_end(a);
 }
 
-static int costs_args(adm_t *a, costs_t *c, bad_t *b)
+static int costs_args(adm_t *a, costs_t *c, adm_bad_t *b)
 {
     memset(c, 0, sizeof(*c));
     c->org_given = adm_arg(a, "org_id");
@@ -717,29 +594,30 @@ static int costs_args(adm_t *a, costs_t *c, bad_t *b)
         if (!strcmp(c->g->name, c->group))
             break;
     if (!c->g->name)
-        return bad(b, 400, "group", "group must be one of org, team, "
-                   "project, end_user, key, model, provider");
-    if (!one_of(c->bucket, buckets))
-        return bad(b, 400, "bucket", "bucket must be day, week or month");
-    if (date_args(a, &c->from, &c->to, b))
+        return adm_form_bad(a, b, 400, "group", "group must be one of org, "
+                            "team, project, end_user, key, model, provider");
+    if (!adm_form_one_of(c->bucket, buckets))
+        return adm_form_bad(a, b, 400, "bucket",
+                            "bucket must be day, week or month");
+    if (rep_date_args(a, &c->from, &c->to, b))
         return -1;
-    return org_arg(a, c->org_given, &c->org, b);
+    return rep_org_arg(a, c->org_given, &c->org, b);
 }
 
 /* Parse the report's query and complete its range. Returns 0, or the
  * status already answered. */
 static int costs_prepare(adm_t *a, costs_t *c)
 {
-    bad_t b;
+    adm_bad_t b;
     int rc;
 
     if (costs_args(a, c, &b))
-        return refuse(a, &b, "Costs", "costs", costs_form, c);
+        return rep_refuse(a, &b, "Costs", "costs", costs_form, c);
     if ((rc = default_range(a, &c->from, &c->to, &c->days)))
         return rc;
     if (c->days < 0) {          /* from given alone, after today */
-        bad(&b, 400, "from", "from must not be after to");
-        return refuse(a, &b, "Costs", "costs", costs_form, c);
+        adm_form_bad(a, &b, 400, "from", "from must not be after to");
+        return rep_refuse(a, &b, "Costs", "costs", costs_form, c);
     }
     return 0;
 }
@@ -824,23 +702,23 @@ static void costs_table(adm_t *a, const costs_t *c, PGresult *r)
         return;
     }
     adm_puts(a, "<table class=\"list\" id=\"costs\">");
-    th_row(a, cols);
+    rep_th_row(a, cols);
     for (i = 0; i < PQntuples(r); i++) {
         adm_puts(a, "<tr>");
-        td(a, adm_v(r, i, "bucket"));
+        rep_td(a, adm_v(r, i, "bucket"));
         td_group(a, c, r, i);
-        td_num(a, thousands(a->p, adm_v(r, i, "requests")));
-        td_num(a, thousands(a->p, adm_v(r, i, "input_tokens")));
-        td_num(a, thousands(a->p, adm_v(r, i, "output_tokens")));
+        rep_td_num(a, rep_thousands(a->p, adm_v(r, i, "requests")));
+        rep_td_num(a, rep_thousands(a->p, adm_v(r, i, "input_tokens")));
+        rep_td_num(a, rep_thousands(a->p, adm_v(r, i, "output_tokens")));
         td_cost(a, adm_v(r, i, "cost_usd"),
                 atoll(adm_v(r, i, "unpriced_requests")));
         adm_puts(a, "</tr>\n");
         tot_add(&t, r, i);
     }
     adm_puts(a, "</tbody><tfoot><tr><th colspan=\"2\">Total</th>");
-    td_num(a, thousands_ll(a->p, t.requests));
-    td_num(a, thousands_ll(a->p, t.in));
-    td_num(a, thousands_ll(a->p, t.out));
+    rep_td_num(a, thousands_ll(a->p, t.requests));
+    rep_td_num(a, thousands_ll(a->p, t.in));
+    rep_td_num(a, thousands_ll(a->p, t.out));
     snprintf(sum, sizeof(sum), "%.9f", t.cost);
     td_cost(a, t.priced ? sum : NULL, t.unpriced);
     adm_puts(a, "</tr></tfoot></table>\n");
@@ -848,12 +726,12 @@ static void costs_table(adm_t *a, const costs_t *c, PGresult *r)
 
 static const char *costs_qs(adm_t *a, const costs_t *c)
 {
-    const char *qs = qs_add(a->p, "", "org_id", c->org_given);
+    const char *qs = rep_qs_add(a->p, "", "org_id", c->org_given);
 
-    qs = qs_add(a->p, qs, "group", c->group);
-    qs = qs_add(a->p, qs, "bucket", c->bucket);
-    qs = qs_add(a->p, qs, "from", c->from);
-    return qs_add(a->p, qs, "to", c->to);
+    qs = rep_qs_add(a->p, qs, "group", c->group);
+    qs = rep_qs_add(a->p, qs, "bucket", c->bucket);
+    qs = rep_qs_add(a->p, qs, "from", c->from);
+    return rep_qs_add(a->p, qs, "to", c->to);
 }
 
 /* The chart, unless the range has too many buckets to draw. */
@@ -891,7 +769,7 @@ static int costs(adm_t *a)
     adm_page_begin(a, "Costs", "costs");
     costs_form(a, &c);
     adm_puts(a, "<p>");
-    anchor(a, "/costs.csv", costs_qs(a, &c), "Download CSV");
+    rep_anchor(a, "/costs.csv", costs_qs(a, &c), "Download CSV");
     adm_puts(a, "</p>\n");
     if (costs_chart(a, &c))
         return a->status ? a->status : 500;
@@ -946,293 +824,15 @@ static int costs_csv(adm_t *a)
     return 200;
 }
 
-/* ---------------------------------------------------------- requests */
-
-static const char *const statuses[] = {"completed", "incomplete", "failed",
-                                       NULL};
-
-typedef struct {
-    const char *org_given, *org, *key_id, *model, *provider, *status;
-    const char *from, *to;
-    long limit, offset;
-} reqs_t;
-
-static void reqs_form(adm_t *a, const void *filters)
-{
-    const reqs_t *f = filters;
-    static const char *const st[] = {"", "completed", "incomplete", "failed",
-                                     NULL};
-
-    form_begin(a, "/requests");
-    org_select(a, f->org_given);
-    input(a, "Key id", "key_id", "text", f->key_id);
-    input(a, "Model", "model", "text", f->model);
-    input(a, "Provider", "provider", "text", f->provider);
-    select_of(a, "Status", "status", st, f->status);
-    input(a, "From", "from", "date", f->from);
-    input(a, "To", "to", "date", f->to);
-    form_end(a);
-}
-
-static int key_id_ok(const char *s)
-{
-    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789");
-    return n == 12 && !s[n];
-}
-
-static int reqs_args(adm_t *a, reqs_t *f, bad_t *b)
-{
-    memset(f, 0, sizeof(*f));
-    f->org_given = adm_arg(a, "org_id");
-    f->key_id = adm_arg(a, "key_id");
-    f->status = adm_arg(a, "status");
-    f->limit = 100;
-    /* The key's public id only: refuse anything else without echoing it,
-     * in case someone pasted a whole key. */
-    if (f->key_id && !key_id_ok(f->key_id))
-        return bad(b, 400, "key_id", "key_id must be a key's 12-character "
-                   "public id (letters a-z and digits)");
-    if (f->status && !one_of(f->status, statuses))
-        return bad(b, 400, "status",
-                   "status must be completed, incomplete or failed");
-    if (text_arg(a, "model", 200, &f->model, b) ||
-        text_arg(a, "provider", 200, &f->provider, b) ||
-        date_args(a, &f->from, &f->to, b) ||
-        page_args(a, &f->limit, &f->offset, b))
-        return -1;
-    return org_arg(a, f->org_given, &f->org, b);
-}
-
-static PGresult *reqs_q(adm_t *a, const reqs_t *f)
-{
-    const char *pv[9] = {f->org, f->key_id, f->model, f->provider, f->status,
-        f->from, f->to, apr_ltoa(a->p, f->limit + 1),
-        apr_ltoa(a->p, f->offset)};
-
-    return adm_qx(a,
-        "SELECT l.request_id, " UTC_TS("l.created_at") " AS created_at,"
-        " l.org_id, o.name AS org_name, l.team_id, l.project_id, l.key_id,"
-        " k.name AS key_name, l.end_user_id, e.external_id AS end_user,"
-        " l.front, l.stream, l.model, l.provider, l.upstream_model,"
-        " l.input_tokens, l.cached_input_tokens, l.cache_write_tokens,"
-        " l.output_tokens, l.reasoning_tokens, l.cost_total AS cost_usd,"
-        " l.cost_status, l.latency_ms, l.overhead_us, l.http_status,"
-        " l.status, l.cache_hit"
-        " FROM usage_ledger l"
-        " LEFT JOIN organizations o ON o.id = l.org_id"
-        " LEFT JOIN virtual_keys k ON k.key_id = l.key_id"
-        " LEFT JOIN end_users e ON e.id = l.end_user_id"
-        " WHERE ($1::bigint IS NULL OR l.org_id = $1::bigint)"
-        " AND ($2::text IS NULL OR l.key_id = $2::text)"
-        " AND ($3::text IS NULL OR l.model = $3::text)"
-        " AND ($4::text IS NULL OR l.provider = $4::text)"
-        " AND ($5::text IS NULL OR l.status = $5::text)"
-        " AND ($6::date IS NULL OR l.created_at >= $6::date::timestamp"
-        " AT TIME ZONE 'UTC')"
-        " AND ($7::date IS NULL OR l.created_at < ($7::date + 1)::timestamp"
-        " AT TIME ZONE 'UTC')"
-        " ORDER BY l.created_at DESC, l.request_id DESC"
-        " LIMIT $8::bigint OFFSET $9::bigint", 9, pv);
-}
-
-static const char *reqs_qs(adm_t *a, const reqs_t *f)
-{
-    const char *qs = qs_add(a->p, "", "org_id", f->org_given);
-
-    qs = qs_add(a->p, qs, "key_id", f->key_id);
-    qs = qs_add(a->p, qs, "model", f->model);
-    qs = qs_add(a->p, qs, "provider", f->provider);
-    qs = qs_add(a->p, qs, "status", f->status);
-    qs = qs_add(a->p, qs, "from", f->from);
-    return qs_add(a->p, qs, "to", f->to);
-}
-
-/* "name k3x9q2m4p8r1", or the bare id of a key that no longer has a row. */
-static void td_key(adm_t *a, PGresult *r, int i)
-{
-    const char *id = adm_v(r, i, "key_id"), *name = adm_v(r, i, "key_name");
-
-    adm_puts(a, "<td>");
-    adm_esc(a, name);
-    if (id) {
-        adm_puts(a, name ? " <code>" : "<code>");
-        adm_esc(a, id);
-        adm_puts(a, "</code>");
-    }
-    adm_puts(a, "</td>");
-}
-
-static void reqs_row(adm_t *a, PGresult *r, int i)
-{
-    const char *cost = adm_v(r, i, "cost_usd");
-    const char *lat = adm_v(r, i, "latency_ms");
-    const char *hit = adm_v(r, i, "cache_hit");
-
-    adm_puts(a, "<tr>");
-    td(a, adm_v(r, i, "created_at"));
-    td(a, adm_v(r, i, "org_name"));
-    td_key(a, r, i);
-    td(a, adm_v(r, i, "end_user"));
-    td(a, adm_v(r, i, "model"));
-    td(a, adm_v(r, i, "provider"));
-    td_num(a, thousands(a->p, adm_v(r, i, "input_tokens")));
-    td_num(a, thousands(a->p, adm_v(r, i, "output_tokens")));
-    td_num(a, cost ? money(a->p, cost) : strcmp(adm_v(r, i, "cost_status"),
-           "no_usage") ? "unpriced" : "no usage");
-    td_num(a, lat ? apr_pstrcat(a->p, thousands(a->p, lat), " ms", NULL)
-                  : NULL);
-    td(a, apr_pstrcat(a->p, adm_v(r, i, "status"), " ",
-                      adm_v(r, i, "http_status"),
-                      hit && !strcmp(hit, "t") ? " (cache)" : "", NULL));
-    adm_puts(a, "</tr>\n");
-}
-
-/* GET /requests, /api/requests: the ledger, newest first. */
-static int requests(adm_t *a)
-{
-    static const char *const cols[] = {"Time (UTC)", "Org", "Key",
-        "End-user", "Model", "Provider", "Input", "Output", "Cost",
-        "Latency", "Status", NULL};
-    reqs_t f;
-    PGresult *r;
-    bad_t b;
-    int i;
-
-    if (reqs_args(a, &f, &b))
-        return refuse(a, &b, "Requests", "requests", reqs_form, &f);
-    if (!(r = reqs_q(a, &f)))
-        return a->status ? a->status : 500;
-    if (a->api)
-        return list_json(a, r, f.limit, f.offset);
-    adm_page_begin(a, "Requests", "requests");
-    reqs_form(a, &f);
-    if (!PQntuples(r)) {
-        adm_puts(a, "<p class=\"empty\">No requests match.</p>\n");
-    } else {
-        adm_puts(a, "<table class=\"list\" id=\"requests\">");
-        th_row(a, cols);
-        for (i = 0; i < PQntuples(r) && i < f.limit; i++)
-            reqs_row(a, r, i);
-        adm_puts(a, "</tbody></table>\n");
-    }
-    pager(a, "/requests", reqs_qs(a, &f), f.limit, f.offset,
-          PQntuples(r) > f.limit);
-    return adm_page_end(a);
-}
-
-/* ---------------------------------------------------------- audit */
-
-typedef struct {
-    const char *org_given, *org, *actor, *action;
-    long limit, offset;
-} audit_t;
-
-static void audit_form(adm_t *a, const void *filters)
-{
-    const audit_t *f = filters;
-
-    form_begin(a, "/audit");
-    org_select(a, f->org_given);
-    input(a, "Actor", "actor", "text", f->actor);
-    input(a, "Action", "action", "text", f->action);
-    form_end(a);
-}
-
-static int audit_args(adm_t *a, audit_t *f, bad_t *b)
-{
-    memset(f, 0, sizeof(*f));
-    f->org_given = adm_arg(a, "org_id");
-    f->limit = 100;
-    if (text_arg(a, "actor", 200, &f->actor, b) ||
-        text_arg(a, "action", 100, &f->action, b) ||
-        page_args(a, &f->limit, &f->offset, b))
-        return -1;
-    return org_arg(a, f->org_given, &f->org, b);
-}
-
-/* action matches exactly, or as a family: "key" finds key.create,
- * key.revoke... (no LIKE, so no wildcard in the input can widen it). */
-static PGresult *audit_q(adm_t *a, const audit_t *f)
-{
-    const char *pv[5] = {f->org, f->actor, f->action,
-        apr_ltoa(a->p, f->limit + 1), apr_ltoa(a->p, f->offset)};
-
-    return adm_qx(a,
-        "SELECT au.id, " UTC_TS("au.at") " AS at, au.actor, au.action,"
-        " au.object_type, au.object_id, au.org_id, o.name AS org_name,"
-        " au.detail, au.remote_addr"
-        " FROM audit_log au LEFT JOIN organizations o ON o.id = au.org_id"
-        " WHERE ($1::bigint IS NULL OR au.org_id = $1::bigint)"
-        " AND ($2::text IS NULL OR au.actor = $2::text)"
-        " AND ($3::text IS NULL OR au.action = $3::text"
-        " OR left(au.action, length($3::text) + 1) = $3::text || '.')"
-        " ORDER BY au.at DESC, au.id DESC"
-        " LIMIT $4::bigint OFFSET $5::bigint", 5, pv);
-}
-
-static void audit_row(adm_t *a, PGresult *r, int i)
-{
-    const char *oid = adm_v(r, i, "object_id");
-
-    adm_puts(a, "<tr>");
-    td(a, adm_v(r, i, "at"));
-    td(a, adm_v(r, i, "actor"));
-    td(a, adm_v(r, i, "action"));
-    td(a, apr_pstrcat(a->p, adm_v(r, i, "object_type"), oid ? " #" : "",
-                      oid, NULL));
-    td(a, adm_v(r, i, "org_name"));
-    adm_puts(a, "<td><code>");
-    adm_esc(a, adm_v(r, i, "detail"));
-    adm_puts(a, "</code></td>");
-    td(a, adm_v(r, i, "remote_addr"));
-    adm_puts(a, "</tr>\n");
-}
-
-/* GET /audit, /api/audit: who changed what, newest first. */
-static int audit(adm_t *a)
-{
-    static const char *const cols[] = {"Time (UTC)", "Actor", "Action",
-        "Object", "Org", "Detail", "From", NULL};
-    audit_t f;
-    PGresult *r;
-    bad_t b;
-    int i;
-
-    if (audit_args(a, &f, &b))
-        return refuse(a, &b, "Audit log", "audit", audit_form, &f);
-    if (!(r = audit_q(a, &f)))
-        return a->status ? a->status : 500;
-    if (a->api)
-        return list_json(a, r, f.limit, f.offset);
-    adm_page_begin(a, "Audit log", "audit");
-    audit_form(a, &f);
-    if (!PQntuples(r)) {
-        adm_puts(a, "<p class=\"empty\">No audit entries match.</p>\n");
-    } else {
-        adm_puts(a, "<table class=\"list\" id=\"audit\">");
-        th_row(a, cols);
-        for (i = 0; i < PQntuples(r) && i < f.limit; i++)
-            audit_row(a, r, i);
-        adm_puts(a, "</tbody></table>\n");
-    }
-    pager(a, "/audit", qs_add(a->p, qs_add(a->p, qs_add(a->p, "", "org_id",
-          f.org_given), "actor", f.actor), "action", f.action), f.limit,
-          f.offset, PQntuples(r) > f.limit);
-    return adm_page_end(a);
-}
-
 /* ---------------------------------------------------------- routes */
 
 /* The API paths are matched without their "/api" prefix (a->api tells the
- * handler to answer JSON): /api/overview, /api/reports/costs,
- * /api/requests, /api/audit. */
+ * handler to answer JSON): /api/overview, /api/reports/costs. */
 const adm_route_t adm_report_routes[] = {
     {"GET", "/", overview, 0},
     {"GET", "/overview", overview, 0},
     {"GET", "/costs", costs, 0},
     {"GET", "/costs.csv", costs_csv, 0},
     {"GET", "/reports/costs", costs, 0},
-    {"GET", "/requests", requests, 0},
-    {"GET", "/audit", audit, 0},
     {NULL, NULL, NULL, 0}
 };

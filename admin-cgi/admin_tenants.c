@@ -14,13 +14,9 @@
 
 #include "admin_int.h"
 
-/* Why a request is refused: answered as an error (API, or 403/404), or by
- * re-rendering the form it came from (HTML 400/409). status -1: already
- * answered (the database failed). */
-typedef struct fail {
-    int status;
-    const char *type, *field, *msg;
-} fail_t;
+/* Why a request is refused (adm_bad_t, called f here): answered as an
+ * error (API, or 403/404), or by re-rendering the form it came from (HTML
+ * 400/409). status -1: already answered (the database failed). */
 
 enum { C_TEXT, C_LINK, C_ORG, C_TEAM, C_TIME };       /* list columns */
 enum { F_TEXT, F_ORG, F_TEAM, F_ROLE };               /* form fields */
@@ -29,7 +25,7 @@ typedef struct col { const char *head, *name; int how; } col_t;
 typedef struct field { const char *name, *label; int how; } field_t;
 
 struct kind;
-typedef PGresult *(*create_fn)(adm_t *a, const struct kind *k, fail_t *f);
+typedef PGresult *(*create_fn)(adm_t *a, const struct kind *k, adm_bad_t *f);
 
 typedef struct kind {
     const char *path;           /* "teams": URL segment and nav entry */
@@ -46,11 +42,11 @@ typedef struct kind {
     int editable;               /* has a name to change */
 } kind_t;
 
-static PGresult *create_org(adm_t *a, const kind_t *k, fail_t *f);
-static PGresult *create_team(adm_t *a, const kind_t *k, fail_t *f);
-static PGresult *create_project(adm_t *a, const kind_t *k, fail_t *f);
-static PGresult *create_end_user(adm_t *a, const kind_t *k, fail_t *f);
-static PGresult *create_admin(adm_t *a, const kind_t *k, fail_t *f);
+static PGresult *create_org(adm_t *a, const kind_t *k, adm_bad_t *f);
+static PGresult *create_team(adm_t *a, const kind_t *k, adm_bad_t *f);
+static PGresult *create_project(adm_t *a, const kind_t *k, adm_bad_t *f);
+static PGresult *create_end_user(adm_t *a, const kind_t *k, adm_bad_t *f);
+static PGresult *create_admin(adm_t *a, const kind_t *k, adm_bad_t *f);
 
 static const col_t org_cols[] = {
     {"ID", "id", C_LINK}, {"Name", "name", C_TEXT},
@@ -124,13 +120,19 @@ static const kind_t kinds[] = {
 
 /* ---------------------------------------------------------- small parts */
 
-static PGresult *fail(fail_t *f, int status, const char *type,
-                      const char *field, const char *msg)
+/* adm_form_bad for the functions that answer a row or NULL. */
+static PGresult *fail(adm_t *a, adm_bad_t *f, int status, const char *field,
+                      const char *msg)
 {
-    f->status = status;
-    f->type = type;
-    f->field = field;
-    f->msg = msg;
+    adm_form_bad(a, f, status, field, "%s", msg);
+    return NULL;
+}
+
+/* The request was answered already (the database failed). */
+static PGresult *answered(adm_t *a, adm_bad_t *f)
+{
+    adm_rollback(a);
+    f->status = -1;
     return NULL;
 }
 
@@ -231,24 +233,15 @@ static long long id_field(adm_t *a, const char *name)
     return id ? id : -1;
 }
 
-/* Answers a database failure the way adm_qx would. */
-static PGresult *db_failed(adm_t *a, fail_t *f)
+/* Answers a failed adm_q the way adm_qx would. */
+static PGresult *db_failed(adm_t *a, adm_bad_t *f)
 {
-    const char *st = adm_sqlstate(a);
-
-    adm_rollback(a);
-    if (adm_db_down(a))
-        adm_error(a, 503, "unavailable", NULL,
-                  "the tenant database is unavailable");
-    else if (st && (!strncmp(st, "22", 2) || !strncmp(st, "23", 2)))
-        adm_error(a, 400, "invalid_request", NULL, "a value is invalid");
-    else
-        adm_error(a, 500, "server_error", NULL, "internal error");
-    return fail(f, -1, NULL, NULL, NULL);
+    adm_q_failed(a);
+    return answered(a, f);
 }
 
 /* A write that may hit a live name: 409 naming `field`. */
-static PGresult *write_q(adm_t *a, const kind_t *k, fail_t *f,
+static PGresult *write_q(adm_t *a, const kind_t *k, adm_bad_t *f,
                          const char *field, const char *sql, int n,
                          const char *const *params)
 {
@@ -258,7 +251,7 @@ static PGresult *write_q(adm_t *a, const kind_t *k, fail_t *f,
     if (r)
         return r;
     if (st && !strcmp(st, "23505"))
-        return fail(f, 409, "conflict", field,
+        return fail(a, f, 409, field,
                     apr_psprintf(a->p, "%s %s with that %s already exists",
                                  strchr("aeiou", *k->noun) ? "an" : "a",
                                  k->noun, field));
@@ -268,7 +261,7 @@ static PGresult *write_q(adm_t *a, const kind_t *k, fail_t *f,
 /* ---------------------------------------------------------- loading */
 
 /* The row `id` of kind k if the caller may see it; NULL with f filled. */
-static PGresult *load(adm_t *a, const kind_t *k, long long id, fail_t *f)
+static PGresult *load(adm_t *a, const kind_t *k, long long id, adm_bad_t *f)
 {
     const char *params[1] = {adm_id(a, id)};
     PGresult *r;
@@ -279,7 +272,7 @@ static PGresult *load(adm_t *a, const kind_t *k, long long id, fail_t *f)
     if (PQntuples(r) != 1
         || (k->org_col && !adm_org_visible(a, adm_parse_id(
                 adm_v(r, 0, k->org_col)))))
-        return fail(f, 404, "not_found", NULL,
+        return fail(a, f, 404, NULL,
                     apr_pstrcat(a->p, "no such ", k->noun, NULL));
     return r;
 }
@@ -294,26 +287,26 @@ static int may_write(adm_t *a, const kind_t *k, PGresult *row)
 /* A referenced org or team from a form / body field: it must exist, be
  * visible (else 404, as if it did not exist), active and writable. */
 static PGresult *load_ref(adm_t *a, const kind_t *k, const char *field,
-                          long long id, fail_t *f)
+                          long long id, adm_bad_t *f)
 {
     PGresult *r;
 
     if (id < 0)
-        return fail(f, 400, "invalid_request", field,
+        return fail(a, f, 400, field,
                     apr_pstrcat(a->p, field, " must be a positive integer",
                                 NULL));
     if (!id)
-        return fail(f, 400, "invalid_request", field,
+        return fail(a, f, 400, field,
                     apr_pstrcat(a->p, field, " is required", NULL));
     if (!(r = load(a, k, id, f))) {
         f->field = f->status == 404 ? field : f->field;
         return NULL;
     }
     if (strcmp(adm_v(r, 0, "status"), "active"))
-        return fail(f, 400, "invalid_request", field,
+        return fail(a, f, 400, field,
                     apr_pstrcat(a->p, "that ", k->noun, " is archived", NULL));
     if (!adm_org_writable(a, adm_parse_id(adm_v(r, 0, k->org_col))))
-        return fail(f, 403, "forbidden", field,
+        return fail(a, f, 403, field,
                     apr_pstrcat(a->p, "you cannot change that ", k->noun,
                                 NULL));
     return r;
@@ -327,36 +320,34 @@ static json_object *name_detail(const char *field, const char *v)
     return d;
 }
 
-/* The audit row of a change to `row` (a result of kind k). */
+/* The audit row of a change to `row` (a result of kind k); takes detail.
+ * On failure the request is answered. */
 static int audit(adm_t *a, const kind_t *k, const char *what, PGresult *row,
                  json_object *detail)
 {
     const char *org = k->org_col ? adm_v(row, 0, k->org_col) : NULL;
-    int rc = adm_audit(a, apr_pstrcat(a->p, k->obj, ".", what, NULL), k->obj,
-                       adm_v(row, 0, "id"), adm_parse_id(org), detail);
 
-    json_object_put(detail);
-    return rc;
+    return adm_audit_x(a, apr_pstrcat(a->p, k->obj, ".", what, NULL), k->obj,
+                       adm_parse_id(adm_v(row, 0, "id")), adm_parse_id(org),
+                       detail);
 }
 
 /* ---------------------------------------------------------- creates */
 
-static PGresult *create_org(adm_t *a, const kind_t *k, fail_t *f)
+static PGresult *create_org(adm_t *a, const kind_t *k, adm_bad_t *f)
 {
     const char *name, *err, *params[1];
     PGresult *r;
 
     if (!is_super(a))
-        return fail(f, 403, "forbidden", NULL,
-                    "only superadmins create organizations");
+        return fail(a, f, 403, NULL, "only superadmins create organizations");
     if ((err = text_field(a, "name", 200, 1, &name)) || !name)
-        return fail(f, 400, "invalid_request", "name",
-                    err ? err : "name is required");
+        return fail(a, f, 400, "name", err ? err : "name is required");
     params[0] = name;
     r = write_q(a, k, f, "name", apr_pstrcat(a->p, "INSERT INTO organizations "
                 "(name) VALUES ($1) RETURNING ", k->cols, NULL), 1, params);
     if (r && audit(a, k, "create", r, name_detail("name", name)))
-        return db_failed(a, f);
+        return answered(a, f);
     return r;
 }
 
@@ -368,7 +359,7 @@ static long long org_arg(adm_t *a)
     return org == 0 && !adm_has_field(a, "org_id") ? a->org_id : org;
 }
 
-static PGresult *create_team(adm_t *a, const kind_t *k, fail_t *f)
+static PGresult *create_team(adm_t *a, const kind_t *k, adm_bad_t *f)
 {
     const char *name, *err, *params[2];
     long long org = org_arg(a);
@@ -377,19 +368,18 @@ static PGresult *create_team(adm_t *a, const kind_t *k, fail_t *f)
     if (!load_ref(a, &kinds[0], "org_id", org, f))
         return NULL;
     if ((err = text_field(a, "name", 200, 1, &name)) || !name)
-        return fail(f, 400, "invalid_request", "name",
-                    err ? err : "name is required");
+        return fail(a, f, 400, "name", err ? err : "name is required");
     params[0] = adm_id(a, org);
     params[1] = name;
     r = write_q(a, k, f, "name", apr_pstrcat(a->p, "INSERT INTO teams (org_id, "
                 "name) VALUES ($1::bigint, $2) RETURNING ", k->cols, NULL),
                 2, params);
     if (r && audit(a, k, "create", r, name_detail("name", name)))
-        return db_failed(a, f);
+        return answered(a, f);
     return r;
 }
 
-static PGresult *create_project(adm_t *a, const kind_t *k, fail_t *f)
+static PGresult *create_project(adm_t *a, const kind_t *k, adm_bad_t *f)
 {
     const char *name, *err, *params[3];
     PGresult *team, *r;
@@ -397,8 +387,7 @@ static PGresult *create_project(adm_t *a, const kind_t *k, fail_t *f)
     if (!(team = load_ref(a, &kinds[1], "team_id", id_field(a, "team_id"), f)))
         return NULL;
     if ((err = text_field(a, "name", 200, 1, &name)) || !name)
-        return fail(f, 400, "invalid_request", "name",
-                    err ? err : "name is required");
+        return fail(a, f, 400, "name", err ? err : "name is required");
     params[0] = adm_v(team, 0, "org_id");       /* the team's, not trusted */
     params[1] = adm_v(team, 0, "id");
     params[2] = name;
@@ -406,11 +395,11 @@ static PGresult *create_project(adm_t *a, const kind_t *k, fail_t *f)
                 "(org_id, team_id, name) VALUES ($1::bigint, $2::bigint, $3) "
                 "RETURNING ", k->cols, NULL), 3, params);
     if (r && audit(a, k, "create", r, name_detail("name", name)))
-        return db_failed(a, f);
+        return answered(a, f);
     return r;
 }
 
-static PGresult *create_end_user(adm_t *a, const kind_t *k, fail_t *f)
+static PGresult *create_end_user(adm_t *a, const kind_t *k, adm_bad_t *f)
 {
     const char *ext, *name, *err, *params[3];
     long long org = org_arg(a);
@@ -420,10 +409,10 @@ static PGresult *create_end_user(adm_t *a, const kind_t *k, fail_t *f)
     if (!load_ref(a, &kinds[0], "org_id", org, f))
         return NULL;
     if ((err = text_field(a, "external_id", 256, 0, &ext)) || !ext)
-        return fail(f, 400, "invalid_request", "external_id",
+        return fail(a, f, 400, "external_id",
                     err ? err : "external_id is required");
     if ((err = text_field(a, "name", 200, 1, &name)))
-        return fail(f, 400, "invalid_request", "name", err);
+        return fail(a, f, 400, "name", err);
     params[0] = adm_id(a, org);
     params[1] = ext;
     params[2] = name;
@@ -435,10 +424,10 @@ static PGresult *create_end_user(adm_t *a, const kind_t *k, fail_t *f)
     d = name_detail("external_id", ext);
     if (name)
         json_object_object_add(d, "name", json_object_new_string(name));
-    return audit(a, k, "create", r, d) ? db_failed(a, f) : r;
+    return audit(a, k, "create", r, d) ? answered(a, f) : r;
 }
 
-static PGresult *create_admin(adm_t *a, const kind_t *k, fail_t *f)
+static PGresult *create_admin(adm_t *a, const kind_t *k, adm_bad_t *f)
 {
     const char *user, *err, *role = adm_field(a, "role"), *params[3];
     long long org = id_field(a, "org_id");
@@ -446,15 +435,14 @@ static PGresult *create_admin(adm_t *a, const kind_t *k, fail_t *f)
     PGresult *r;
 
     if ((err = text_field(a, "username", 200, 1, &user)) || !user)
-        return fail(f, 400, "invalid_request", "username",
-                    err ? err : "username is required");
+        return fail(a, f, 400, "username", err ? err : "username is required");
     if (!role || (strcmp(role, "superadmin") && strcmp(role, "org_admin")
                   && strcmp(role, "viewer")))
-        return fail(f, 400, "invalid_request", "role",
+        return fail(a, f, 400, "role",
                     "role must be superadmin, org_admin or viewer");
     if (org < 0 || (org && !strcmp(role, "superadmin"))
         || (!org && !strcmp(role, "org_admin")))
-        return fail(f, 400, "invalid_request", "org_id",
+        return fail(a, f, 400, "org_id",
                     org < 0 ? "org_id must be a positive integer"
                     : org ? "a superadmin belongs to no organization"
                           : "an org_admin needs org_id");
@@ -472,7 +460,7 @@ static PGresult *create_admin(adm_t *a, const kind_t *k, fail_t *f)
     json_object_object_add(d, "role", json_object_new_string(role));
     if (org)
         json_object_object_add(d, "org_id", json_object_new_int64(org));
-    return audit(a, k, "create", r, d) ? db_failed(a, f) : r;
+    return audit(a, k, "create", r, d) ? answered(a, f) : r;
 }
 
 /* ---------------------------------------------------------- HTML */
@@ -556,59 +544,28 @@ static void table(adm_t *a, const kind_t *k, const refs_t *x, PGresult *r)
     adm_puts(a, "</tbody></table>\n");
 }
 
-/* <option>s of active rows; `cur` selected. */
-static void options(adm_t *a, PGresult *rows, const char *cur)
-{
-    int i;
-
-    for (i = 0; i < PQntuples(rows); i++) {
-        const char *id = adm_v(rows, i, "id");
-        if (strcmp(adm_v(rows, i, "status"), "active"))
-            continue;
-        adm_printf(a, "<option value=\"%s\"%s>", adm_escs(a->p, id),
-                   cur && !strcmp(cur, id) ? " selected" : "");
-        adm_esc(a, adm_v(rows, i, "label"));
-        adm_puts(a, "</option>");
-    }
-}
-
 static void form_field(adm_t *a, const refs_t *x, const field_t *fd,
-                       const char *val, const fail_t *f)
+                       const char *val, const adm_bad_t *f)
 {
-    static const char *const roles[] = {"viewer", "org_admin", "superadmin"};
-    int i;
+    static const char *const roles[] = {"viewer", "org_admin", "superadmin",
+                                        NULL};
+    int none = fd->how == F_ORG && a->org_id == 0;
 
-    adm_printf(a, "<label for=\"f-%s\">", fd->name);
-    adm_esc(a, fd->label);
-    adm_puts(a, "</label>");
-    if (fd->how == F_TEXT) {
-        adm_printf(a, "<input id=\"f-%s\" name=\"%s\" size=\"40\" value=\"",
-                   fd->name, fd->name);
-        adm_esc(a, val);
-        adm_puts(a, "\">");
-    } else {
-        adm_printf(a, "<select id=\"f-%s\" name=\"%s\">", fd->name, fd->name);
-        if (fd->how == F_ROLE) {
-            for (i = 0; i < 3; i++)
-                adm_printf(a, "<option%s>%s</option>",
-                           val && !strcmp(val, roles[i]) ? " selected" : "",
-                           roles[i]);
-        } else {
-            if (fd->how == F_ORG && !strcmp(fd->name, "org_id")
-                && a->org_id == 0)
-                adm_puts(a, "<option value=\"\">—</option>");
-            options(a, fd->how == F_ORG ? x->orgs : x->teams,
-                    val ? val : a->org_id ? adm_id(a, a->org_id) : NULL);
-        }
-        adm_puts(a, "</select>");
-    }
-    if (f && f->field && !strcmp(f->field, fd->name))
-        adm_form_error(a, fd->name, f->msg);
+    if (fd->how == F_TEXT)
+        adm_form_input(a, f, fd->label, fd->name, "text", val,
+                       " size=\"40\"");
+    else if (fd->how == F_ROLE)
+        adm_form_select(a, f, fd->label, fd->name, roles, val);
+    else
+        adm_form_id_select(a, f, fd->label, fd->name,
+                           fd->how == F_ORG ? x->orgs : x->teams,
+                           val ? val : adm_id_opt(a, a->org_id),
+                           none ? "—" : NULL);
 }
 
 /* The create form; on a failed create, the values sent and the error. */
 static void create_form(adm_t *a, const kind_t *k, const refs_t *x,
-                        const fail_t *f)
+                        const adm_bad_t *f)
 {
     const field_t *fd;
 
@@ -620,32 +577,20 @@ static void create_form(adm_t *a, const kind_t *k, const refs_t *x,
     adm_puts(a, "<p><button type=\"submit\">Create</button></p></form>\n");
 }
 
-/* The filter form: status, and org / team where the kind has them. */
+static const char *const statuses[] = {"active", "archived", "all", NULL};
+
+/* The filter bar: status, and org / team where the kind has them. */
 static void filter_form(adm_t *a, const kind_t *k, const refs_t *x,
                         const char *status)
 {
-    static const char *const st[] = {"active", "archived", "all"};
-    int i;
-
-    adm_printf(a, "<form method=\"get\" action=\"%s/%s\">Status "
-               "<select name=\"status\">", adm_escs(a->p, a->base), k->path);
-    for (i = 0; i < 3; i++)
-        adm_printf(a, "<option%s>%s</option>",
-                   !strcmp(status, st[i]) ? " selected" : "", st[i]);
-    adm_puts(a, "</select>");
-    if (strcmp(k->obj, "org") && a->org_id == 0) {
-        adm_puts(a, " Organization <select name=\"org_id\">"
-                    "<option value=\"\">all</option>");
-        options(a, x->orgs, adm_arg(a, "org_id"));
-        adm_puts(a, "</select>");
-    }
-    if (!strcmp(k->obj, "project")) {
-        adm_puts(a, " Team <select name=\"team_id\">"
-                    "<option value=\"\">all</option>");
-        options(a, x->teams, adm_arg(a, "team_id"));
-        adm_puts(a, "</select>");
-    }
-    adm_puts(a, " <button type=\"submit\">Filter</button></form>\n");
+    adm_form_filter_begin(a, apr_pstrcat(a->p, "/", k->path, NULL));
+    adm_form_filter_select(a, "Status", "status", statuses, status);
+    if (strcmp(k->obj, "org"))
+        adm_form_filter_org(a, adm_arg(a, "org_id"));
+    if (!strcmp(k->obj, "project"))
+        adm_form_filter_rows(a, "Team", "team_id", x->teams,
+                             adm_arg(a, "team_id"));
+    adm_form_filter_end(a);
 }
 
 /* Is the error's field one the create form shows it next to? */
@@ -661,7 +606,7 @@ static int may_create(adm_t *a, const kind_t *k)
 {
     if (!strcmp(k->obj, "org") || !strcmp(k->obj, "admin"))
         return is_super(a);
-    return strcmp(a->role, "viewer") != 0;
+    return adm_can_write(a);
 }
 
 /* ---------------------------------------------------------- lists */
@@ -670,32 +615,20 @@ static int may_create(adm_t *a, const kind_t *k)
 static PGresult *list_rows(adm_t *a, const kind_t *k, const char **status)
 {
     const char *params[4];
-    long long org = adm_parse_id(adm_arg(a, "org_id"));
-    long long team = adm_parse_id(adm_arg(a, "team_id"));
 
-    *status = adm_arg(a, "status") ? adm_arg(a, "status") : "active";
-    if (strcmp(*status, "active") && strcmp(*status, "archived")
-        && strcmp(*status, "all")) {
-        adm_error(a, 400, "invalid_request", "status",
-                  "status must be active, archived or all");
+    if (adm_form_status_arg(a, statuses, "active", status)
+        || adm_form_id_arg(a, "org_id", &params[2])
+        || adm_form_id_arg(a, "team_id", &params[3]))
         return NULL;
-    }
-    if ((adm_arg(a, "org_id") && !org) || (adm_arg(a, "team_id") && !team)) {
-        adm_error(a, 400, "invalid_request", org ? "team_id" : "org_id",
-                  "%s must be a positive integer", org ? "team_id" : "org_id");
-        return NULL;
-    }
     params[0] = adm_scope_param(a);
     params[1] = *status;
-    params[2] = org ? adm_id(a, org) : NULL;
-    params[3] = team ? adm_id(a, team) : NULL;
     return adm_qx(a, apr_pstrcat(a->p, "SELECT ", k->cols, " FROM ", k->table,
                                  " WHERE ", k->list_where,
                                  " ORDER BY id LIMIT 5000", NULL),
                   strcmp(k->obj, "project") ? 3 : 4, params);
 }
 
-static int list_page(adm_t *a, const kind_t *k, const fail_t *f)
+static int list_page(adm_t *a, const kind_t *k, const adm_bad_t *f)
 {
     const char *status;
     PGresult *r = list_rows(a, k, &status);
@@ -723,31 +656,25 @@ static int list_page(adm_t *a, const kind_t *k, const fail_t *f)
 /* ---------------------------------------------------------- one object */
 
 static void edit_forms(adm_t *a, const kind_t *k, PGresult *r,
-                       const fail_t *f)
+                       const adm_bad_t *f)
 {
-    const char *action = apr_psprintf(a->p, "%s/%s/%s",
-                                      adm_escs(a->p, a->base), k->path,
-                                      adm_escs(a->p, adm_v(r, 0, "id")));
+    const char *path = apr_pstrcat(a->p, "/", k->path, "/",
+                                   adm_v(r, 0, "id"), NULL);
     const char *name = adm_has_field(a, "name") ? adm_field(a, "name")
                                                 : adm_v(r, 0, "name");
 
     if (k->editable) {
-        adm_printf(a, "<form class=\"box\" method=\"post\" action=\"%s\">",
-                   action);
-        adm_csrf_input(a);
-        adm_puts(a, "<label for=\"f-name\">Name</label><input id=\"f-name\" "
-                    "name=\"name\" size=\"40\" value=\"");
-        adm_esc(a, name);
+        adm_puts(a, "<form class=\"box\" method=\"post\" action=\"");
+        adm_esc(a, apr_pstrcat(a->p, a->base, path, NULL));
         adm_puts(a, "\">");
-        if (f && f->field && !strcmp(f->field, "name"))
-            adm_form_error(a, "name", f->msg);
+        adm_csrf_input(a);
+        adm_form_input(a, f, "Name", "name", "text", name, " size=\"40\"");
         adm_puts(a, "<p><button type=\"submit\">Save</button></p></form>\n");
     }
     if (!strcmp(adm_v(r, 0, "status"), "active")) {
-        adm_printf(a, "<form method=\"post\" action=\"%s/archive\">", action);
-        adm_csrf_input(a);
-        adm_printf(a, "<button type=\"submit\">Archive this %s</button>"
-                   "</form>\n", k->noun);
+        adm_form_button(a, apr_pstrcat(a->p, path, "/archive", NULL),
+                        apr_pstrcat(a->p, "Archive this ", k->noun, NULL));
+        adm_puts(a, "\n");
     }
 }
 
@@ -768,7 +695,7 @@ static const char *object_title(adm_t *a, const kind_t *k, PGresult *r)
 }
 
 static int object_page(adm_t *a, const kind_t *k, PGresult *r,
-                       const fail_t *f)
+                       const adm_bad_t *f)
 {
     const col_t *c;
     refs_t x;
@@ -795,15 +722,15 @@ static int object_page(adm_t *a, const kind_t *k, PGresult *r,
 
 /* A refusal: an error answer, or (HTML 400/409) the form it came from
  * again, with the error next to the field and the values kept. */
-static int refuse(adm_t *a, const kind_t *k, const fail_t *f)
+static int refuse(adm_t *a, const kind_t *k, const adm_bad_t *f)
 {
-    fail_t nf;
+    adm_bad_t nf;
     PGresult *r;
 
     if (f->status < 0)
         return a->status;
     if (a->api || (f->status != 400 && f->status != 409))
-        return adm_error(a, f->status, f->type, f->field, "%s", f->msg);
+        return adm_form_refuse(a, f);
     a->status = f->status;
     if (!a->id)
         return list_page(a, k, f);
@@ -830,10 +757,19 @@ static int h_list(adm_t *a)
     return list_page(a, k, NULL);
 }
 
+/* COMMIT, then the row (status) or, for pages, back to the list. */
+static int done(adm_t *a, const kind_t *k, PGresult *r, int status)
+{
+    if (adm_commit(a))
+        return a->status;
+    return a->api ? adm_json(a, status, adm_row_json(r, 0))
+                  : adm_redirect(a, apr_pstrcat(a->p, "/", k->path, NULL));
+}
+
 static int h_create(adm_t *a)
 {
     const kind_t *k = kind_of(a);
-    fail_t f = {0, NULL, NULL, NULL};
+    adm_bad_t f = {0, NULL, NULL};
     PGresult *r;
 
     if (!may_create(a, k))
@@ -845,17 +781,13 @@ static int h_create(adm_t *a)
         adm_rollback(a);
         return refuse(a, k, &f);
     }
-    if (adm_commit(a))
-        return a->status;
-    if (a->api)
-        return adm_json(a, 201, adm_row_json(r, 0));
-    return adm_redirect(a, apr_pstrcat(a->p, "/", k->path, NULL));
+    return done(a, k, r, 201);
 }
 
 static int h_get(adm_t *a)
 {
     const kind_t *k = kind_of(a);
-    fail_t f = {0, NULL, NULL, NULL};
+    adm_bad_t f = {0, NULL, NULL};
     PGresult *r;
 
     if (admins_only(a, k))
@@ -869,7 +801,7 @@ static int h_get(adm_t *a)
 
 /* The checked new name of an edit; NULL with f filled, or *keep when
  * nothing is to change (a PATCH without name). */
-static const char *new_name(adm_t *a, const kind_t *k, fail_t *f, int *keep)
+static const char *new_name(adm_t *a, const kind_t *k, adm_bad_t *f, int *keep)
 {
     const char *name = NULL, *err;
     int optional = !strcmp(k->obj, "end_user");   /* its name may be cleared */
@@ -878,7 +810,7 @@ static const char *new_name(adm_t *a, const kind_t *k, fail_t *f, int *keep)
     if (*keep)
         return NULL;
     if ((err = text_field(a, "name", 200, 1, &name)) || (!name && !optional)) {
-        fail(f, 400, "invalid_request", "name", err ? err : "name is required");
+        fail(a, f, 400, "name", err ? err : "name is required");
         return NULL;
     }
     return name ? name : "";
@@ -887,7 +819,7 @@ static const char *new_name(adm_t *a, const kind_t *k, fail_t *f, int *keep)
 static int h_edit(adm_t *a)
 {
     const kind_t *k = kind_of(a);
-    fail_t f = {0, NULL, NULL, NULL};
+    adm_bad_t f = {0, NULL, NULL};
     const char *name, *params[2];
     PGresult *r;
     int keep;
@@ -913,22 +845,35 @@ static int h_edit(adm_t *a)
         adm_rollback(a);
         return refuse(a, k, &f);
     }
-    if (audit(a, k, "update", r, name_detail("name", params[1]))) {
-        db_failed(a, &f);
-        return a->status;
+    if (audit(a, k, "update", r, name_detail("name", params[1])))
+        return adm_abort(a);
+    return done(a, k, r, 200);
+}
+
+/* Archives row r in the open transaction (archiving twice changes
+ * nothing); the row as it is now, or NULL answered. */
+static PGresult *archive(adm_t *a, const kind_t *k, PGresult *r)
+{
+    const char *params[1] = {adm_v(r, 0, "id")};
+    PGresult *now;
+
+    now = adm_qx(a, apr_pstrcat(a->p, "UPDATE ", k->table, " SET status = "
+                 "'archived', updated_at = now() WHERE id = $1::bigint AND "
+                 "status = 'active' RETURNING ", k->cols, NULL), 1, params);
+    if (!now || !PQntuples(now))
+        return now ? r : NULL;
+    if (audit(a, k, "archive", now, NULL)) {
+        adm_rollback(a);
+        return NULL;
     }
-    if (adm_commit(a))
-        return a->status;
-    return a->api ? adm_json(a, 200, adm_row_json(r, 0))
-                  : adm_redirect(a, apr_pstrcat(a->p, "/", k->path, NULL));
+    return now;
 }
 
 static int h_action(adm_t *a)
 {
     const kind_t *k = kind_of(a);
-    fail_t f = {0, NULL, NULL, NULL};
-    const char *params[1] = {adm_id(a, a->id)};
-    PGresult *r, *now;
+    adm_bad_t f = {0, NULL, NULL};
+    PGresult *r;
 
     if (strcmp(a->action, "archive"))
         return adm_error(a, 404, "not_found", NULL, "no such action");
@@ -941,26 +886,11 @@ static int h_action(adm_t *a)
         return adm_error(a, 403, "forbidden", NULL,
                          "you cannot change this %s", k->noun);
     if (!strcmp(k->obj, "admin") && !strcmp(adm_v(r, 0, "username"), a->user))
-        return refuse(a, k, &(fail_t){400, "invalid_request", NULL,
-                                      "you cannot archive yourself"});
-    if (adm_begin(a))
+        return refuse(a, k, &(adm_bad_t){400, NULL,
+                                         "you cannot archive yourself"});
+    if (adm_begin(a) || !(r = archive(a, k, r)))
         return a->status;
-    now = adm_qx(a, apr_pstrcat(a->p, "UPDATE ", k->table, " SET status = "
-                 "'archived', updated_at = now() WHERE id = $1::bigint AND "
-                 "status = 'active' RETURNING ", k->cols, NULL), 1, params);
-    if (!now)
-        return a->status;
-    if (PQntuples(now) == 1) {          /* archiving twice changes nothing */
-        r = now;
-        if (audit(a, k, "archive", r, NULL)) {
-            db_failed(a, &f);
-            return a->status;
-        }
-    }
-    if (adm_commit(a))
-        return a->status;
-    return a->api ? adm_json(a, 200, adm_row_json(r, 0))
-                  : adm_redirect(a, apr_pstrcat(a->p, "/", k->path, NULL));
+    return done(a, k, r, 200);
 }
 
 static int h_me(adm_t *a)

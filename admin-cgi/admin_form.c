@@ -1,0 +1,306 @@
+/*
+ * admin_form.c - what every handler file needs to read input and to show
+ * a form: refused input (adm_bad_t) and its answer, small input checks,
+ * list filters from the query string, and the HTML of form controls and
+ * filter bars.
+ *
+ * One copy of each, so that every page labels a field, marks the selected
+ * choice and puts an error next to its field the same way (the browser
+ * tests look for class "error" and the field names, whatever the page).
+ * Values and labels are escaped here; callers pass plain text.
+ */
+#include <string.h>
+#include <apr_strings.h>
+
+#include "admin.h"
+
+/* ---------------------------------------------------------- refusals */
+
+int adm_form_bad(adm_t *a, adm_bad_t *b, int status, const char *field,
+                 const char *fmt, ...)
+{
+    va_list ap;
+
+    b->status = status;
+    b->field = field;
+    va_start(ap, fmt);                  /* printf's rules: %lld works */
+    b->msg = adm_vfmt(a->p, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+static const char *bad_type(int status)
+{
+    switch (status) {
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 409: return "conflict";
+    default: return "invalid_request";
+    }
+}
+
+int adm_form_refuse(adm_t *a, const adm_bad_t *b)
+{
+    return adm_error(a, b->status, bad_type(b->status), b->field, "%s",
+                     b->msg);
+}
+
+void adm_form_field_error(adm_t *a, const adm_bad_t *b, const char *field)
+{
+    if (b && b->field && !strcmp(b->field, field))
+        adm_form_error(a, field, b->msg);
+}
+
+void adm_form_top_error(adm_t *a, const adm_bad_t *b,
+                        const char *const *shown)
+{
+    if (b && !(b->field && adm_form_one_of(b->field, shown)))
+        adm_form_error(a, b->field, b->msg);
+}
+
+/* ---------------------------------------------------------- checks */
+
+int adm_form_text_ok(const char *s, size_t max)
+{
+    size_t chars = 0;
+
+    /* Forms, query strings and JSON bodies are valid UTF-8 already
+     * (admin_http.c): counting lead bytes counts code points, as the
+     * schema's length() does. */
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+        chars += (c & 0xc0) != 0x80;
+    }
+    return chars <= max;
+}
+
+int adm_form_one_of(const char *s, const char *const *set)
+{
+    for (; s && *set; set++)
+        if (!strcmp(s, *set))
+            return 1;
+    return 0;
+}
+
+int adm_form_id_field(adm_t *a, adm_bad_t *b, const char *name, int required,
+                      long long *id)
+{
+    const char *s = adm_field(a, name);
+
+    *id = s ? adm_parse_id(s) : 0;
+    if (s && !*id)
+        return adm_form_bad(a, b, 400, name,
+                            "%s must be a positive integer id", name);
+    if (!s && required)
+        return adm_form_bad(a, b, 400, name, "%s is required", name);
+    return 0;
+}
+
+int adm_form_org_check(adm_t *a, adm_bad_t *b, long long org)
+{
+    const char *pv[1] = {adm_id(a, org)};
+    PGresult *r;
+
+    if (!adm_org_writable(a, org))
+        return adm_form_bad(a, b, 400, "org_id",
+                            "org_id: no organization %lld", org);
+    if (!(r = adm_qx(a, "SELECT status FROM organizations WHERE id = $1",
+                     1, pv)))
+        return -1;
+    if (!PQntuples(r))
+        return adm_form_bad(a, b, 400, "org_id",
+                            "org_id: no organization %lld", org);
+    if (strcmp(adm_v(r, 0, "status"), "active"))
+        return adm_form_bad(a, b, 400, "org_id",
+                            "org_id: organization %lld is archived", org);
+    return 0;
+}
+
+int adm_form_id_arg(adm_t *a, const char *name, const char **out)
+{
+    const char *s = adm_arg(a, name);
+
+    *out = s && adm_parse_id(s) ? s : NULL;
+    if (s && !*out)
+        return adm_error(a, 400, "invalid_request", name,
+                         "%s must be a positive integer id", name);
+    return 0;
+}
+
+/* "a, b or c" */
+static const char *words(apr_pool_t *p, const char *const *set)
+{
+    const char *s = set[0];
+
+    for (set++; *set; set++)
+        s = apr_pstrcat(p, s, set[1] ? ", " : " or ", *set, NULL);
+    return s;
+}
+
+int adm_form_status_arg(adm_t *a, const char *const *set, const char *dflt,
+                        const char **out)
+{
+    const char *st = adm_arg(a, "status");
+
+    *out = st ? st : dflt;
+    if (st && !adm_form_one_of(st, set))
+        return adm_error(a, 400, "invalid_request", "status",
+                         "status must be %s", words(a->p, set));
+    return 0;
+}
+
+/* ---------------------------------------------------------- controls */
+
+static void label_for(adm_t *a, const char *name, const char *label)
+{
+    adm_printf(a, "<label for=\"f-%s\">", name);
+    adm_esc(a, label);
+    adm_puts(a, "</label>");
+}
+
+void adm_form_input(adm_t *a, const adm_bad_t *b, const char *label,
+                    const char *name, const char *type, const char *value,
+                    const char *attrs)
+{
+    label_for(a, name, label);
+    adm_printf(a, "<input id=\"f-%s\" name=\"%s\" type=\"%s\" value=\"",
+               name, name, type);
+    adm_esc(a, value);
+    adm_printf(a, "\"%s>\n", attrs ? attrs : "");
+    adm_form_field_error(a, b, name);
+}
+
+static void choices(adm_t *a, const char *const *set, const char *sel)
+{
+    for (; *set; set++) {
+        adm_printf(a, "<option%s>", sel && !strcmp(sel, *set)
+                                    ? " selected" : "");
+        adm_esc(a, *set);
+        adm_puts(a, "</option>");
+    }
+}
+
+void adm_form_select(adm_t *a, const adm_bad_t *b, const char *label,
+                     const char *name, const char *const *set,
+                     const char *sel)
+{
+    label_for(a, name, label);
+    adm_printf(a, "<select id=\"f-%s\" name=\"%s\">", name, name);
+    choices(a, set, sel);
+    adm_puts(a, "</select>\n");
+    adm_form_field_error(a, b, name);
+}
+
+void adm_form_options(adm_t *a, PGresult *rows, const char *sel)
+{
+    int i;
+
+    for (i = 0; i < PQntuples(rows); i++) {
+        const char *id = adm_v(rows, i, "id");
+        const char *st = adm_v(rows, i, "status");
+
+        if (st && strcmp(st, "active"))
+            continue;
+        adm_printf(a, "<option value=\"%s\"%s>", adm_escs(a->p, id),
+                   sel && !strcmp(sel, id) ? " selected" : "");
+        adm_esc(a, adm_v(rows, i, "label"));
+        adm_puts(a, "</option>");
+    }
+}
+
+void adm_form_id_select(adm_t *a, const adm_bad_t *b, const char *label,
+                        const char *name, PGresult *rows, const char *sel,
+                        const char *none)
+{
+    label_for(a, name, label);
+    adm_printf(a, "<select id=\"f-%s\" name=\"%s\">", name, name);
+    if (none) {
+        adm_puts(a, "<option value=\"\">");
+        adm_esc(a, none);
+        adm_puts(a, "</option>");
+    }
+    adm_form_options(a, rows, sel);
+    adm_puts(a, "</select>\n");
+    adm_form_field_error(a, b, name);
+}
+
+void adm_form_button(adm_t *a, const char *path, const char *label)
+{
+    adm_puts(a, "<form class=\"inline\" method=\"post\" action=\"");
+    adm_esc(a, apr_pstrcat(a->p, a->base, path, NULL));
+    adm_puts(a, "\">");
+    adm_csrf_input(a);
+    adm_puts(a, "<button type=\"submit\">");
+    adm_esc(a, label);
+    adm_puts(a, "</button></form> ");
+}
+
+void adm_form_status_links(adm_t *a, const char *path,
+                           const char *const *statuses)
+{
+    const char *to = adm_escs(a->p, apr_pstrcat(a->p, a->base, path, NULL));
+
+    adm_puts(a, "<p>Show:");
+    for (; *statuses; statuses++)
+        adm_printf(a, " <a href=\"%s?status=%s\">%s</a>", to,
+                   adm_escs(a->p, *statuses), adm_escs(a->p, *statuses));
+    adm_puts(a, "</p>\n");
+}
+
+/* ---------------------------------------------------------- filter bars */
+
+void adm_form_filter_begin(adm_t *a, const char *path)
+{
+    adm_puts(a, "<form method=\"get\" class=\"filters\" style=\"display:"
+                "flex;flex-wrap:wrap;gap:0 1em;align-items:end\" action=\"");
+    adm_esc(a, apr_pstrcat(a->p, a->base, path, NULL));
+    adm_puts(a, "\">\n");
+}
+
+void adm_form_filter_input(adm_t *a, const char *label, const char *name,
+                           const char *type, const char *value)
+{
+    adm_printf(a, "<label>%s <input type=\"%s\" name=\"%s\" value=\"",
+               adm_escs(a->p, label), type, name);
+    adm_esc(a, value);
+    adm_puts(a, "\"></label>\n");
+}
+
+void adm_form_filter_select(adm_t *a, const char *label, const char *name,
+                            const char *const *set, const char *cur)
+{
+    adm_printf(a, "<label>%s <select name=\"%s\">", adm_escs(a->p, label),
+               name);
+    choices(a, set, cur);
+    adm_puts(a, "</select></label>\n");
+}
+
+void adm_form_filter_rows(adm_t *a, const char *label, const char *name,
+                          PGresult *rows, const char *cur)
+{
+    adm_printf(a, "<label>%s <select name=\"%s\"><option value=\"\">all"
+               "</option>", adm_escs(a->p, label), name);
+    adm_form_options(a, rows, cur);
+    adm_puts(a, "</select></label>\n");
+}
+
+void adm_form_filter_org(adm_t *a, const char *cur)
+{
+    PGresult *r;
+
+    if (a->org_id)
+        return;
+    /* adm_q: a filter bar without the list still works */
+    r = adm_q(a, "SELECT id, name || CASE WHEN status = 'active' THEN '' "
+                 "ELSE ' (archived)' END AS label FROM organizations "
+                 "ORDER BY status, name, id", 0, NULL);
+    if (r)
+        adm_form_filter_rows(a, "Organization", "org_id", r, cur);
+}
+
+void adm_form_filter_end(adm_t *a)
+{
+    adm_puts(a, "<button type=\"submit\">Show</button></form>\n");
+}
