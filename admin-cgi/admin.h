@@ -266,6 +266,16 @@ void adm_form_id_select(adm_t *a, const adm_bad_t *b, const char *label,
 void adm_form_options(adm_t *a, PGresult *rows, const char *sel);
 /* A one-button POST form (archive, revoke, rotate) to base + path. */
 void adm_form_button(adm_t *a, const char *path, const char *label);
+/* The same with one more hidden field, name=value (e.g. next). */
+void adm_form_button_with(adm_t *a, const char *path, const char *label,
+                          const char *name, const char *value);
+/* A hidden input (value escaped). */
+void adm_form_hidden(adm_t *a, const char *name, const char *value);
+/* The form field "next" when it is exactly prefix + a positive id in
+ * digits (e.g. "/keys/12"): a local page to go back to after a change.
+ * Anything else (another host, "//x", "/keys/1/../x", the API) is NULL:
+ * never an open redirect. */
+const char *adm_form_next(adm_t *a, const char *prefix);
 /* "Show: active archived all" links to base + path?status=... */
 void adm_form_status_links(adm_t *a, const char *path,
                            const char *const *statuses);
@@ -299,6 +309,37 @@ long long adm_key_insert(adm_t *a, const char *name, long long org,
                          long long team, long long project,
                          json_object *models, const char *expires,
                          long long rotated_from, const char **secret);
+
+/* admin_keys.c: the key page /keys/{key} again, after a budget or limit
+ * form of its own (next=/keys/{key}) was refused: b's message next to
+ * its field in that form (a->path, /budgets or /limits, names which),
+ * status b->status. */
+int adm_key_page_refused(adm_t *a, long long key, const adm_bad_t *b);
+
+/* admin_policy.c: a key's own budgets and rate limits.
+ *
+ * A new key may bring one budget and one limit (POST /keys: JSON members
+ * "budget" and "limit", form fields "budget.amount_usd", "budget.period",
+ * "budget.rolling_seconds", "limit.requests_per_min", ...), checked by
+ * the very code of POST /budgets and /limits; a refusal names the field
+ * "budget.amount_usd" etc. read: 0, or 1 with *b. insert: in the
+ * caller's transaction, audited as budget.create / limit.create; 0, or -1
+ * answered. */
+typedef struct adm_key_policy adm_key_policy_t;
+int adm_key_policy_read(adm_t *a, adm_bad_t *b, adm_key_policy_t **out);
+int adm_key_policy_insert(adm_t *a, const adm_key_policy_t *kp,
+                          long long key, long long org);
+/* The create form's inputs for them. */
+void adm_key_policy_inputs(adm_t *a, const adm_bad_t *b);
+/* The key page's "Budgets and limits": the live ones (Archive buttons
+ * when writable) and, when writable and live, forms to add one, all
+ * coming back to /keys/{key}; b: one of those forms was refused. 0, or
+ * -1 answered. */
+int adm_key_policy_section(adm_t *a, const char *key, int writable,
+                           int live, const adm_bad_t *b);
+/* The key's live budgets and limits as o's "budgets" and "limits" (the
+ * objects of /api/budgets and /api/limits). 0, or -1 answered. */
+int adm_key_policy_json(adm_t *a, long long key, json_object *o);
 
 /* admin_http.c: the master key (AURA_MASTER_KEY_FILE), loaded once; NULL
  * when unset or unreadable (the reason logged to stderr). */

@@ -226,15 +226,44 @@ void adm_form_id_select(adm_t *a, const adm_bad_t *b, const char *label,
     adm_form_field_error(a, b, name);
 }
 
-void adm_form_button(adm_t *a, const char *path, const char *label)
+void adm_form_hidden(adm_t *a, const char *name, const char *value)
+{
+    adm_puts(a, "<input type=\"hidden\" name=\"");
+    adm_esc(a, name);
+    adm_puts(a, "\" value=\"");
+    adm_esc(a, value);
+    adm_puts(a, "\">");
+}
+
+void adm_form_button_with(adm_t *a, const char *path, const char *label,
+                          const char *name, const char *value)
 {
     adm_puts(a, "<form class=\"inline\" method=\"post\" action=\"");
     adm_esc(a, apr_pstrcat(a->p, a->base, path, NULL));
     adm_puts(a, "\">");
     adm_csrf_input(a);
+    if (name)
+        adm_form_hidden(a, name, value);
     adm_puts(a, "<button type=\"submit\">");
     adm_esc(a, label);
     adm_puts(a, "</button></form> ");
+}
+
+void adm_form_button(adm_t *a, const char *path, const char *label)
+{
+    adm_form_button_with(a, path, label, NULL, NULL);
+}
+
+const char *adm_form_next(adm_t *a, const char *prefix)
+{
+    const char *s = a->api ? NULL : adm_field(a, "next");
+    size_t n = strlen(prefix);
+
+    /* adm_parse_id takes digits only: no "/", ".", "%" or "\\" can
+     * follow the prefix, so the path stays this console's page. */
+    if (!s || strncmp(s, prefix, n) || !adm_parse_id(s + n))
+        return NULL;
+    return s;
 }
 
 void adm_form_status_links(adm_t *a, const char *path,

@@ -511,7 +511,8 @@ static int scope_options(adm_t *a, PGresult **orgs, PGresult **teams,
 
 static const char *const key_create_fields[] = {
     "name", "org_id", "team_id", "project_id", "allowed_models", "expires_at",
-    NULL
+    "budget.amount_usd", "budget.period", "budget.rolling_seconds",
+    "limit.requests_per_min", NULL
 };
 
 static int key_create_form(adm_t *a, const adm_bad_t *b)
@@ -537,6 +538,7 @@ static int key_create_form(adm_t *a, const adm_bad_t *b)
                    " placeholder=\"gpt-4o-mini, anthropic/*\"");
     adm_form_input(a, b, EXPIRES_LABEL, "expires_at", "text",
                    adm_field(a, "expires_at"), EXPIRES_HINT);
+    adm_key_policy_inputs(a, b);
     adm_puts(a, "<p><button type=\"submit\">Create key</button></p></form>\n");
     return 0;
 }
@@ -664,27 +666,45 @@ static void key_edit_form(adm_t *a, PGresult *r, const adm_bad_t *b)
     adm_puts(a, "</p>\n");
 }
 
-static int key_page(adm_t *a, const adm_bad_t *b)
+/* The key page. kb: its edit form was refused; pb: its budget or limit
+ * form was (admin_policy.c). */
+static int key_page_of(adm_t *a, long long id, const adm_bad_t *kb,
+                       const adm_bad_t *pb)
 {
-    PGresult *r = key_fetch(a, a->id, 1);
+    PGresult *r = key_fetch(a, id, 1);
+    int writable = adm_can_write(a), live;
 
     if (!r)
         return a->status;
     if (!PQntuples(r))
-        return adm_error(a, 404, "not_found", NULL, "no key %lld", a->id);
+        return adm_error(a, 404, "not_found", NULL, "no key %lld", id);
+    live = !strcmp(adm_v(r, 0, "status"), "active");
     adm_page_begin(a, apr_pstrcat(a->p, "Key ", adm_v(r, 0, "name"), NULL),
                    "keys");
     key_facts(a, r);
-    if (adm_can_write(a) && !strcmp(adm_v(r, 0, "status"), "active"))
-        key_edit_form(a, r, b);
+    if (writable && live)
+        key_edit_form(a, r, kb);
+    if (adm_key_policy_section(a, adm_v(r, 0, "id"), writable, live, pb))
+        return a->status;
     adm_printf(a, "<p><a href=\"%s/keys\">All keys</a></p>\n",
                adm_escs(a->p, a->base));
-    a->status = b ? b->status : 200;
+    a->status = kb ? kb->status : pb ? pb->status : 200;
     return adm_page_end(a);
+}
+
+static int key_page(adm_t *a, const adm_bad_t *b)
+{
+    return key_page_of(a, a->id, b, NULL);
+}
+
+int adm_key_page_refused(adm_t *a, long long key, const adm_bad_t *b)
+{
+    return key_page_of(a, key, NULL, b);
 }
 
 static int key_show(adm_t *a)
 {
+    json_object *o;
     PGresult *r;
 
     if (!a->api)
@@ -693,7 +713,11 @@ static int key_show(adm_t *a)
         return a->status;
     if (!PQntuples(r))
         return adm_error(a, 404, "not_found", NULL, "no key %lld", a->id);
-    return adm_json(a, 200, adm_row_json(r, 0));
+    o = adm_json_bind(a, adm_row_json(r, 0));
+    /* GET only: the other answers are "the key" (docs/admin.md) */
+    if (!strcmp(a->method, "GET") && adm_key_policy_json(a, a->id, o))
+        return a->status;
+    return adm_json(a, 200, json_object_get(o));
 }
 
 /* The one answer that holds the key: 201, the secret on the page once,
@@ -730,17 +754,22 @@ static int key_bad(adm_t *a, const adm_bad_t *b, int edit)
 static int key_create(adm_t *a)
 {
     key_in_t in;
+    adm_key_policy_t *kp = NULL;
     adm_bad_t b = {0, NULL, NULL};
     const char *secret = NULL;
     long long id;
     PGresult *r;
     int rc = key_read(a, &b, &in);
 
+    if (!rc)
+        rc = adm_key_policy_read(a, &b, &kp);
     if (rc)
         return rc < 0 ? a->status : key_bad(a, &b, 0);
     if (adm_begin(a))
         return a->status;
-    if (!(id = key_store(a, &in, 0, &secret)))
+    /* the key's budget and limit in its transaction: all or nothing */
+    if (!(id = key_store(a, &in, 0, &secret))
+        || adm_key_policy_insert(a, kp, id, in.org))
         return adm_abort(a);
     /* Read back before COMMIT: a key whose answer cannot be given is a
      * key nobody can use, so it is not kept either. */
@@ -868,6 +897,7 @@ static int key_rotate(adm_t *a)
 {
     PGresult *r, *n;
     key_in_t in;
+    adm_bad_t b;
     const char *secret = NULL;
     long long id;
     int rc = key_begin(a, &r);
@@ -889,6 +919,15 @@ static int key_rotate(adm_t *a)
     in.project = adm_parse_id(adm_v(r, 0, "project_id"));
     in.models_sql = adm_v(r, 0, "allowed_models");  /* array text form */
     in.expires = adm_v(r, 0, "expires_at");
+    /* The scope must still be live: a key of an archived org, team or
+     * project is refused by the gateway, and so is its successor. */
+    if ((rc = key_scope_check(a, &b, &in)) != 0) {
+        if (rc < 0)
+            return adm_abort(a);
+        adm_rollback(a);
+        b.status = 409;
+        return adm_form_refuse(a, &b);
+    }
     if (!(id = key_store(a, &in, a->id, &secret))
         || key_revoke_row(a, r, "rotated")
         || !(n = key_fetch(a, id, !a->api)) || adm_commit(a))

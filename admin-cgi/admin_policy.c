@@ -604,16 +604,40 @@ static int pol_audit(adm_t *a, const pol_kind_t *k, const char *verb,
                        adm_parse_id(adm_v(r, 0, "org_id")), d);
 }
 
+/* The key page's forms carry next=/keys/{id}: their answers (success
+ * and refusal) go back there. NULL: the kind's own pages. */
+#define KEY_PAGE "/keys/"
+
+static const char *key_next(adm_t *a)
+{
+    return adm_form_next(a, KEY_PAGE);
+}
+
 static int pol_bad(adm_t *a, const pol_kind_t *k, const adm_bad_t *b,
                    int edit)
 {
+    const char *next = key_next(a);
+
     if (a->api)
         return adm_form_refuse(a, b);
+    if (next && !edit)
+        return adm_key_page_refused(a, adm_parse_id(next + strlen(KEY_PAGE)),
+                                    b);
     return edit ? pol_edit_page(a, k, b) : pol_list_page(a, k, b);
 }
 
+/* A change done: the row with status (API), else 303 to where the form
+ * came from. */
+static int pol_done(adm_t *a, const pol_kind_t *k, PGresult *r, int status)
+{
+    const char *next = key_next(a);
+
+    return a->api ? adm_json(a, status, adm_row_json(r, 0))
+                  : adm_redirect(a, next ? next : k->path);
+}
+
 /* The change (sql, in the open transaction), its audit row and COMMIT;
- * answers the row with status, or the list page. */
+ * answers as pol_done. */
 static int pol_apply(adm_t *a, const pol_kind_t *k, const char *verb,
                      const char *sql, int n, const char *const *pv,
                      int status)
@@ -623,8 +647,24 @@ static int pol_apply(adm_t *a, const pol_kind_t *k, const char *verb,
     if (!(r = adm_qx(a, sql, n, pv)) || pol_audit(a, k, verb, r)
         || adm_commit(a))
         return adm_abort(a);
-    return a->api ? adm_json(a, status, adm_row_json(r, 0))
-                  : adm_redirect(a, k->path);
+    return pol_done(a, k, r, status);
+}
+
+/* Inserts a checked budget or limit and its audit row, in the open
+ * transaction: the row, or NULL answered. */
+static PGresult *pol_insert(adm_t *a, const pol_kind_t *k,
+                            const pol_in_t *in)
+{
+    const char *pv[6];
+    PGresult *r;
+
+    pv[0] = adm_id(a, in->org);
+    pv[1] = in->scope_type;
+    pv[2] = adm_id(a, in->scope_id);
+    memcpy(&pv[3], in->v, sizeof(in->v));
+    if (!(r = adm_qx(a, k->insert_sql, 6, pv)) || pol_audit(a, k, "create", r))
+        return NULL;
+    return r;
 }
 
 static int pol_create(adm_t *a)
@@ -632,7 +672,7 @@ static int pol_create(adm_t *a)
     const pol_kind_t *k = kind_of(a);
     pol_in_t in;
     adm_bad_t b = {0, NULL, NULL};
-    const char *pv[6];
+    PGresult *r;
     int rc;
 
     memset(&in, 0, sizeof(in));
@@ -640,13 +680,11 @@ static int pol_create(adm_t *a)
         rc = k->values(a, &b, &in, NULL);
     if (rc)
         return rc < 0 ? a->status : pol_bad(a, k, &b, 0);
-    pv[0] = adm_id(a, in.org);
-    pv[1] = in.scope_type;
-    pv[2] = adm_id(a, in.scope_id);
-    memcpy(&pv[3], in.v, sizeof(in.v));
     if (adm_begin(a))
         return a->status;
-    return pol_apply(a, k, "create", k->insert_sql, 6, pv, 201);
+    if (!(r = pol_insert(a, k, &in)) || adm_commit(a))
+        return adm_abort(a);
+    return pol_done(a, k, r, 201);
 }
 
 static int pol_update(adm_t *a)
@@ -689,8 +727,209 @@ static int pol_archive(adm_t *a)
         return adm_abort(a);
     if (adm_commit(a))
         return adm_abort(a);
-    return a->api ? adm_json(a, 200, adm_row_json(r, 0))
-                  : adm_redirect(a, k->path);
+    return pol_done(a, k, r, 200);
+}
+
+/* ---------------------------------------------------------- a key's own
+ * A new key's budget and limit, and the key page's section: the handlers
+ * above do the work, so a key's budget is checked, stored and audited as
+ * any other.
+ */
+
+struct adm_key_policy {
+    pol_in_t in[2];             /* as key_kinds */
+    int given[2];
+};
+
+static const pol_kind_t *const key_kinds[2] = {&budget_kind, &limit_kind};
+
+/* The form fields "budget.X" as a form of their own (X), or NULL when
+ * none was filled in: the period select always sends a choice, so it
+ * alone does not ask for a budget. */
+static apr_table_t *sub_form(adm_t *a, const pol_kind_t *k)
+{
+    apr_table_t *t = apr_table_make(a->p, 4);
+    int i, any = 0;
+
+    for (i = 0; a->form && k->fields[i]; i++) {
+        const char *v = apr_table_get(a->form, apr_pstrcat(a->p, k->noun,
+                                      ".", k->fields[i], NULL));
+        if (!v)
+            continue;
+        apr_table_setn(t, k->fields[i], v);
+        any |= *v && strcmp(k->fields[i], "period");
+    }
+    return any ? t : NULL;
+}
+
+/* The kind's values() reads the JSON member (or the prefixed fields) as
+ * if it were the whole input: POST /budgets' own checks. The refusal is
+ * renamed "budget.amount_usd". 0 (none, or *in), 1 with *b. */
+static int sub_read(adm_t *a, adm_bad_t *b, const pol_kind_t *k,
+                    pol_in_t *in, int *given)
+{
+    json_object *m = NULL, *body = a->body;
+    apr_table_t *form = a->form;
+    int rc;
+
+    if (a->api) {
+        if (!a->body || !json_object_object_get_ex(a->body, k->noun, &m)
+            || json_object_is_type(m, json_type_null))
+            return 0;
+        if (!json_object_is_type(m, json_type_object))
+            return adm_form_bad(a, b, 400, k->noun, "%s must be an object "
+                                "(or null for none)", k->noun);
+        a->body = m;
+    } else if (!(a->form = sub_form(a, k))) {
+        a->form = form;
+        return 0;
+    }
+    *given = 1;
+    rc = k->values(a, b, in, NULL);
+    a->body = body;
+    a->form = form;
+    if (rc && b->field) {
+        b->field = apr_pstrcat(a->p, k->noun, ".", b->field, NULL);
+        b->msg = apr_pstrcat(a->p, k->noun, ": ", b->msg, NULL);
+    }
+    return rc;
+}
+
+int adm_key_policy_read(adm_t *a, adm_bad_t *b, adm_key_policy_t **out)
+{
+    adm_key_policy_t *kp = apr_pcalloc(a->p, sizeof(*kp));
+    int i;
+
+    *out = kp;
+    for (i = 0; i < 2; i++)
+        if (sub_read(a, b, key_kinds[i], &kp->in[i], &kp->given[i]))
+            return 1;
+    return 0;
+}
+
+int adm_key_policy_insert(adm_t *a, const adm_key_policy_t *kp,
+                          long long key, long long org)
+{
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        pol_in_t in = kp->in[i];
+
+        if (!kp->given[i])
+            continue;
+        in.scope_type = "key";
+        in.scope_id = key;
+        in.org = org;
+        if (!pol_insert(a, key_kinds[i], &in))
+            return -1;
+    }
+    return 0;
+}
+
+void adm_key_policy_inputs(adm_t *a, const adm_bad_t *b)
+{
+    const char *period = adm_field(a, "budget.period");
+
+    adm_puts(a, "<p class=\"muted\">Optional: a budget and a rate limit "
+                "for this key (more on the key's page).</p>\n");
+    adm_form_input(a, b, "Budget (USD; empty: none)", "budget.amount_usd",
+                   "text", adm_field(a, "budget.amount_usd"),
+                   " inputmode=\"decimal\"");
+    adm_form_select(a, b, "Budget period (calendar periods in UTC)",
+                    "budget.period", periods, period ? period : "month");
+    adm_form_input(a, b, "Rolling window in seconds (period rolling only)",
+                   "budget.rolling_seconds", "text",
+                   adm_field(a, "budget.rolling_seconds"),
+                   " inputmode=\"numeric\"");
+    adm_form_input(a, b, "Requests/min (empty: no limit)",
+                   "limit.requests_per_min", "text",
+                   adm_field(a, "limit.requests_per_min"),
+                   " inputmode=\"numeric\"");
+}
+
+/* The key's live rows of one kind with their Archive buttons. */
+static int key_kind_rows(adm_t *a, const pol_kind_t *k, const char *key,
+                         int writable, const char *next)
+{
+    const char *pv[5] = {adm_scope_param(a), NULL, "key", key, "active"};
+    PGresult *r = adm_qx(a, k->html_sql, 5, pv);
+    int i;
+
+    if (!r)
+        return -1;
+    adm_printf(a, "<h3>%s</h3>\n", k->title);
+    if (!PQntuples(r)) {
+        adm_printf(a, "<p class=\"muted\">No %ss.</p>\n", k->noun);
+        return 0;
+    }
+    adm_printf(a, "<table id=\"key-%ss\"><thead><tr>", k->noun);
+    k->head(a);
+    adm_puts(a, "<th>Created (UTC)</th><th></th></tr></thead><tbody>\n");
+    for (i = 0; i < PQntuples(r); i++) {
+        adm_puts(a, "<tr>");
+        k->cells(a, r, i);
+        adm_printf(a, "<td>%s</td><td>",
+                   adm_escs(a->p, adm_v(r, i, "created_txt")));
+        if (writable)
+            adm_form_button_with(a, apr_pstrcat(a->p, k->path, "/",
+                                 adm_v(r, i, "id"), "/archive", NULL),
+                                 "Archive", "next", next);
+        adm_puts(a, "</td></tr>\n");
+    }
+    adm_puts(a, "</tbody></table>\n");
+    return 0;
+}
+
+/* A form adding one to the key; b: it was refused. */
+static void key_kind_form(adm_t *a, const pol_kind_t *k, const char *key,
+                          const char *next, const adm_bad_t *b)
+{
+    adm_printf(a, "<form class=\"box\" method=\"post\" action=\"%s%s\">",
+               adm_escs(a->p, a->base), k->path);
+    adm_csrf_input(a);
+    adm_form_hidden(a, "scope_type", "key");
+    adm_form_hidden(a, "scope_id", key);
+    adm_form_hidden(a, "next", next);
+    adm_form_top_error(a, b, k->fields);
+    k->inputs(a, b, NULL);
+    adm_printf(a, "<p><button type=\"submit\">Add %s</button></p></form>\n",
+               k->noun);
+}
+
+int adm_key_policy_section(adm_t *a, const char *key, int writable,
+                           int live, const adm_bad_t *b)
+{
+    const char *next = apr_pstrcat(a->p, KEY_PAGE, key, NULL);
+    const pol_kind_t *failed = b ? kind_of(a) : NULL;
+    int i;
+
+    adm_puts(a, "<section id=\"key-policy\"><h2>Budgets and limits</h2>\n");
+    if (b && !(writable && live))       /* no form to show it in */
+        adm_form_error(a, b->field, b->msg);
+    for (i = 0; i < 2; i++) {
+        if (key_kind_rows(a, key_kinds[i], key, writable, next))
+            return -1;
+        if (writable && live)
+            key_kind_form(a, key_kinds[i], key, next,
+                          failed == key_kinds[i] ? b : NULL);
+    }
+    adm_puts(a, "</section>\n");
+    return 0;
+}
+
+int adm_key_policy_json(adm_t *a, long long key, json_object *o)
+{
+    const char *pv[5] = {adm_scope_param(a), NULL, "key", adm_id(a, key),
+                         "active"};
+    PGresult *r;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        if (!(r = adm_qx(a, key_kinds[i]->list_sql, 5, pv)))
+            return -1;
+        json_object_object_add(o, key_kinds[i]->path + 1, adm_rows_json(r));
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------- routes */

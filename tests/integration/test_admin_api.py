@@ -344,7 +344,9 @@ def test_key_create_and_read(tgw):
     assert bytes(stored) == hashlib.sha256(secret.encode()).digest()
 
     got = tgw.api("GET", "/keys/%d" % key["id"])
-    assert ok(got) == key
+    assert {k: v for k, v in ok(got).items()
+            if k not in ("budgets", "limits")} == key
+    assert got.json()["budgets"] == [] and got.json()["limits"] == []
     for path in ("/keys", "/keys?org_id=%d" % org["id"],
                  "/keys/%d" % key["id"]):
         r = tgw.api("GET", path)
@@ -447,6 +449,20 @@ def test_key_revoke_and_rotate(tgw):
     assert_audited(pg, mark, "key.revoke", new["id"])
     assert ids(listed(tgw.api("GET", "/keys?org_id=%d&status=revoked"
                               % org["id"]))) == {key["id"], new["id"]}
+
+
+def test_rotate_refused_when_the_scope_is_archived(tgw):
+    """A key whose team was archived is refused by the gateway; rotating
+    it must not mint a live successor either."""
+    pg = tgw.pg
+    org, team, proj = scope(tgw)
+    key, _ = tgw.new_key(org_id=org["id"], team_id=team["id"])
+    ok(tgw.api("POST", "/teams/%d/archive" % team["id"]))
+    r = tgw.api("POST", "/keys/%d/rotate" % key["id"])
+    api_error(r, 409, "conflict", "team_id")
+    assert pg.query("SELECT count(*) FROM virtual_keys WHERE rotated_from "
+                    "= %s", (key["id"],))[0][0] == 0
+    assert ok(tgw.api("GET", "/keys/%d" % key["id"]))["status"] == "active"
 
 
 # --------------------------------------------------------------------------
