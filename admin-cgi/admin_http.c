@@ -16,6 +16,7 @@
 #include <openssl/sha.h>
 
 #include "admin_int.h"
+#include "aura.h"
 #include "aura_crypt.h"
 #include "aura_vkey.h"
 
@@ -464,17 +465,9 @@ const char *adm_parse_urlencoded(apr_pool_t *p, const char *s,
     return NULL;
 }
 
-static apr_status_t json_put(void *o)
-{
-    json_object_put(o);
-    return APR_SUCCESS;
-}
-
 json_object *adm_json_bind(adm_t *a, json_object *o)
 {
-    if (o)
-        apr_pool_cleanup_register(a->p, o, json_put, apr_pool_cleanup_null);
-    return o;
+    return aura_json_pool(a->p, o);     /* the core's pool binding */
 }
 
 const char *adm_parse_json_body(adm_t *a, const char *s, apr_size_t n)
