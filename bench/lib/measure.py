@@ -13,6 +13,13 @@ CPU placement (2 cores here; see docs/performance.md):
       the per-request cost being measured, for every server alike.
   c=64 and soak: the server under test alone on CPU 1; wrk and the mock
       on CPU 0 (for the direct row the mock is the server under test).
+  PostgreSQL (the tenancy httpd's key store and ledger) stays on CPU 0.
+
+Tenancy (issue 6): the rows of server "aura_t" (httpd + mod_aura with
+AuraDatabase) are measured like the others; besides, PostgreSQL's own
+pg_stat_statements is reset after the warm-up and read after the c=64
+runs (what did the gateway ask while it was measured?), and the ledger is
+checked against the access log (one usage row per keyed request).
 """
 
 import json
@@ -212,8 +219,11 @@ def probe(row):
             return False, "invalid JSON"
         if "usage" not in obj:
             return False, "answer without usage"
-    if row["server"] == "aura" and '"aura"' not in text:
+    if row["server"] in ("aura", "aura_t") and '"aura"' not in text:
         return False, "answer without the aura enrichment"
+    if "tenant" in row and ('"tenant"' in text) != row["tenant"]:
+        return False, "answer without aura.tenant" if row["tenant"] else \
+            "anonymous answer with aura.tenant"
     return True, ""
 
 
@@ -314,12 +324,85 @@ def rows_for(cfg):
             resp_body("mockr/gpt-bench", s), "responses", s, "responses")
         row(f"aura_chat_{k}", "aura", "mod_aura", au, "/v1/chat/completions",
             chat_body("mock/gpt-bench", s), "chat", s, "chat", na_on_404=fd)
+        if not s and "aura_t" in cfg["servers"]:
+            # Identity + ledger: the same request to the tenancy httpd,
+            # without a key where AuraRequireKey is Off, and with one.
+            at = cfg["servers"]["aura_t"]["port"]
+            row("aura_t_resp_chatup_json_anon", "aura_t",
+                "mod_aura + tenancy, anonymous", at, "/anon/v1/responses",
+                resp_body("mock/gpt-bench", s), "responses", s, "chat",
+                tenant=False)
+            row("aura_t_resp_chatup_json_key", "aura_t",
+                "mod_aura + tenancy, virtual key", at, "/v1/responses",
+                resp_body("mock/gpt-bench", s), "responses", s, "chat",
+                headers=[f"Authorization: Bearer {cfg['tenancy']['key']}"],
+                tenant=True)
         row(f"portkey_chat_{k}", "portkey", "Portkey", pk,
             "/v1/chat/completions", chat_body("gpt-bench", s), "chat", s, "chat",
             headers=pk_h, na_on_error="n/a (Portkey failed)" if not s else
             "n/a (Portkey 1.15.2 streaming fails on Node: 'TypeError: "
             "immutable', Portkey-AI/gateway#1550)")
     return R
+
+
+# ---------------------------------------------------------------- tenancy
+
+KEY_LOOKUP = "%FROM virtual_keys k JOIN organizations%"   # mod_aura_auth.c
+LEDGER_BATCH = "%json_to_recordset%"                      # mod_aura_ledger.c
+
+
+def psql(cfg, sql):
+    p = subprocess.run(cfg["tenancy"]["psql"] + ["-c", sql],
+                       capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        raise RuntimeError(f"psql: {p.stderr.strip()}")
+    return p.stdout.strip()
+
+
+def pg_reset(cfg):
+    if cfg.get("tenancy", {}).get("pgss"):
+        psql(cfg, "SELECT pg_stat_statements_reset()")
+
+
+def pg_statements(cfg):
+    """What the gateway asked PostgreSQL since pg_reset, by kind."""
+    if not cfg["tenancy"]["pgss"]:
+        return None
+    k, b = KEY_LOOKUP, LEDGER_BATCH
+    v = psql(cfg, f"""SELECT coalesce(sum(calls) FILTER (WHERE query LIKE '{k}'), 0),
+        coalesce(sum(calls) FILTER (WHERE query LIKE '{b}'), 0),
+        coalesce(sum(calls) FILTER (WHERE query NOT LIKE '{k}'
+            AND query NOT LIKE '{b}' AND query NOT LIKE '%pg_stat_statements%'), 0)
+        FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())""")
+    lookups, batches, other = (int(x) for x in v.split("|"))
+    texts = psql(cfg, f"""SELECT calls || ' ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70)
+        FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND query NOT LIKE '{k}' AND query NOT LIKE '{b}'
+          AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC""")
+    return {"key_lookups": lookups, "ledger_batches": batches, "other": other,
+            "other_queries": [x for x in texts.splitlines() if x]}
+
+
+def ledger_check(cfg):
+    """Every keyed request answered (access log of the tenancy httpd: /v1
+    there is keyed only) should be one usage_ledger row once the
+    ingesters have moved the spool (AuraUsageFlushInterval, 1 s)."""
+    t = cfg["tenancy"]
+    with open(t["access_log"], errors="replace") as f:
+        served = sum(1 for line in f if '"POST /v1/responses ' in line
+                     and '" 200 ' in line)
+    t0 = time.monotonic()
+    while True:
+        rows = int(psql(cfg, "SELECT count(*) FROM usage_ledger"))
+        if rows >= served or time.monotonic() - t0 > 15:
+            break
+        time.sleep(0.5)
+    bad = [f for f in os.listdir(t["spool"]) if f.endswith(".bad")]
+    return {"keyed_requests_served": served, "ledger_rows": rows,
+            "waited_s": round(time.monotonic() - t0, 1),
+            "bad_spool_files": len(bad)}
 
 
 def server_root(cfg, name):
@@ -340,8 +423,11 @@ def main():
     roots = {"mock": cfg["mock"]["pid"], "mock_paced": cfg["mock_paced"]["pid"]}
     for n, s in cfg["servers"].items():
         roots[n] = s["pid"]
+    if "tenancy" in cfg:
+        roots["postgres"] = cfg["tenancy"]["pg_pid"]
     everything = list(roots.values())
-    sampler = RssSampler({n: roots[n] for n in ("proxy", "aura", "portkey")})
+    gateways = [n for n in ("proxy", "aura", "aura_t", "portkey") if n in roots]
+    sampler = RssSampler({n: roots[n] for n in gateways})
     sampler.start()
 
     rows = rows_for(cfg)
@@ -360,6 +446,7 @@ def main():
             continue
         run_wrk(cfg, f"http://127.0.0.1:{r['port']}{r['path']}", r["body"],
                 r["headers"], 8, 1, P["warmup"], 20, load_cpu)
+    pg_reset(cfg)
 
     log(f"c=1: {P['c1_requests']} requests per row (all processes on CPU 0)")
     for r in rows:
@@ -406,10 +493,19 @@ def main():
                            P["cap_s"], load_cpu)
         log(f"  {r['id']:<24} {r['c64']['rps']:>9.0f} req/s  p50 {r['c64']['p50_us']} us"
             f"  p99 {r['c64']['p99_us']} us")
+    tenancy = None
+    if "tenancy" in cfg:
+        key = next(r for r in rows if r["id"] == "aura_t_resp_chatup_json_key")
+        tenancy = {"key_cache_ttl_s": cfg["tenancy"]["key_cache_ttl_s"],
+                   "measured_keyed_requests": sum(key.get(k, {}).get("requests", 0)
+                                                  for k in ("c1", "c64")),
+                   "pg_statements": pg_statements(cfg)}
+        tenancy.update(ledger_check(cfg))
+        log(f"tenancy: {tenancy}")
     sampler.stop()
     rss = {n: {"peak_rss_kb": sampler.peak[n], "hwm_sum_kb": hwm_kb(roots[n]),
                "processes": len(tree(roots[n]))}
-           for n in ("proxy", "aura", "portkey")}
+           for n in gateways}
     rss["direct"] = {"peak_rss_kb": rss_kb(roots["mock"]),
                      "hwm_sum_kb": hwm_kb(roots["mock"]), "processes": 1}
 
@@ -419,7 +515,7 @@ def main():
         for k in ("port", "headers"):
             r.pop(k, None)
     out = {"meta": cfg["meta"], "params": P, "rows": rows, "ttfe": ttfe_res,
-           "rss": rss, "soak": soak}
+           "rss": rss, "soak": soak, "tenancy": tenancy}
     with open(cfg["out"], "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")

@@ -52,7 +52,7 @@ def added(rows, r):
 
 def describe(r):
     s = ENDPOINT[r["api"]] + (" SSE" if r["stream"] else " JSON")
-    if r["server"] == "aura":
+    if r["server"] in ("aura", "aura_t"):
         s += ", upstream " + ("Chat Completions" if r["upstream"] == "chat" else "Responses")
     return s
 
@@ -62,7 +62,7 @@ def table(res):
     out = ["| server | request | c=1 req/s | c=1 p50 | c=1 p99 | added p50 / p99 vs direct (c=1) "
            "| c=64 req/s | c=64 p50 | c=64 p99 | peak RSS |",
            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
-    order = ["direct", "proxy", "aura", "portkey"]
+    order = ["direct", "proxy", "aura", "aura_t", "portkey"]
     for srv in order:
         for r in res["rows"]:
             if r["server"] != srv:
@@ -173,7 +173,8 @@ def late_growth(s):
 # ---------------------------------------------------------------- SVG
 
 COLORS = ["#444444", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-          "#e377c2", "#17becf", "#bcbd22", "#ff7f0e", "#7f7f7f", "#aec7e8"]
+          "#e377c2", "#17becf", "#bcbd22", "#ff7f0e", "#7f7f7f", "#aec7e8",
+          "#98df8a", "#ff9896", "#c5b0d5", "#c49c94"]
 PCTS = [("p50_us", "50"), ("p90_us", "90"), ("p99_us", "99"), ("p999_us", "99.9")]
 
 
@@ -247,6 +248,71 @@ def svg(res):
 
 # ---------------------------------------------------------------- Markdown
 
+def identity(res):
+    """The tenancy section: keyed vs anonymous, and what PostgreSQL saw."""
+    rows = by_id(res)
+    anon, key = rows.get("aura_t_resp_chatup_json_anon"), rows.get("aura_t_resp_chatup_json_key")
+    plain = rows.get("aura_resp_chatup_json")
+    t = res.get("tenancy")
+    if not (anon and key and t):
+        return ""
+    L = ["### Identity and the usage ledger (virtual keys, issue 6)\n",
+         "A second httpd + mod_aura from the same template, with tenancy on: "
+         "`AuraDatabase` (a throwaway PostgreSQL on a unix socket, migrated, "
+         "one org and one key made by `aura-admin`), `AuraMasterKeyFile`, "
+         "`AuraKeyCache shmcb`, a usage spool. The same `/v1/responses` JSON "
+         "request (Chat Completions upstream) goes to `/anon/v1/responses`, "
+         "a `<Location>` with `AuraRequireKey Off` (no key: no tenant, no "
+         "ledger record), and to `/v1/responses` with `Authorization: Bearer "
+         "sk-aura-…`. That key is warm: the cache is filled by the probe "
+         f"before the warm-up and `AuraKeyCacheTTL` is {fmt(t['key_cache_ttl_s'])} s "
+         "for the bench (default 30 s), so every measured keyed request is "
+         "a socache hit, a SHA-256 and a compare; it gets `aura.tenant` and "
+         "appends one ledger line to the spool. **The keyed row measures "
+         "identity + ledger.** A background thread per child (the ingester) "
+         "moves the spool into PostgreSQL every second.\n"]
+    if anon.get("status") == "ok" and key.get("status") == "ok":
+        a1, k1, a64, k64 = anon["c1"], key["c1"], anon["c64"], key["c64"]
+        L.append("| | c=1 p50 | c=1 p99 | c=64 req/s | c=64 p50 |")
+        L.append("|---|--:|--:|--:|--:|")
+        if plain and plain.get("status") == "ok":
+            L.append(f"| mod_aura without tenancy (same request, table above) | {fmt(plain['c1']['p50_us'])} µs | "
+                     f"{fmt(plain['c1']['p99_us'])} µs | {fmt(plain['c64']['rps'])} | "
+                     f"{fmt(plain['c64']['p50_us'])} µs |")
+        for lab, r in (("tenancy, anonymous", anon), ("tenancy, virtual key", key)):
+            L.append(f"| {lab} | {fmt(r['c1']['p50_us'])} µs | {fmt(r['c1']['p99_us'])} µs | "
+                     f"{fmt(r['c64']['rps'])} | {fmt(r['c64']['p50_us'])} µs |")
+        L.append(f"| **key − anonymous** | **{fmt(k1['p50_us'] - a1['p50_us'])} µs** | "
+                 f"{fmt(k1['p99_us'] - a1['p99_us'])} µs | "
+                 f"{k64['rps'] / a64['rps']:.2f}× | {fmt(k64['p50_us'] - a64['p50_us'])} µs |")
+        L.append("")
+        L.append("Wall-clock differences of a few µs are within this VM's noise; "
+                 "the stable figure is the instruction count under "
+                 "*Hot-path work* below (callgrind, `bench/run --callgrind`).\n")
+    pg = t.get("pg_statements")
+    n = fmt(t["measured_keyed_requests"])
+    if pg is None:
+        L.append("PostgreSQL's statements were not counted (no `pg_stat_statements`).")
+    else:
+        L.append(f"**Nothing on the request path waits for PostgreSQL.** While the "
+                 f"rows were measured ({n} keyed requests at c=1 and c=64), "
+                 f"PostgreSQL's `pg_stat_statements` saw **{fmt(pg['key_lookups'])} "
+                 f"key lookups**, {fmt(pg['ledger_batches'])} ledger batches (one "
+                 f"`INSERT … SELECT … json_to_recordset` per spool file, from the "
+                 f"ingester threads) and {fmt(pg['other'])} other statements"
+                 + (": " + "; ".join(f"`{q.partition(' ')[2]}…` × {q.partition(' ')[0]}"
+                                     for q in pg["other_queries"])
+                    if pg.get("other_queries") else "") + ".")
+    ok = t["ledger_rows"] == t["keyed_requests_served"] and not t["bad_spool_files"]
+    L.append(f"Ledger: {fmt(t['ledger_rows'])} `usage_ledger` rows for "
+             f"{fmt(t['keyed_requests_served'])} keyed requests answered 200 "
+             f"(access log, probe and warm-up included) when checked after the "
+             f"c=64 runs" + (f" (after waiting {t['waited_s']} s for the ingesters)"
+                             if t["waited_s"] else "") +
+             f"; {t['bad_spool_files']} spool files refused{'' if ok else ' ⚠'}.\n")
+    return "\n".join(L)
+
+
 def markdown(res, svg_href, wall):
     m, P = res["meta"], res["params"]
     rows = by_id(res)
@@ -259,15 +325,22 @@ def markdown(res, svg_href, wall):
       "path. `bench/run` measures it side by side with the floor (the mock "
       "upstream directly), Apache `mod_proxy_http` (the limit for any "
       "Apache-hosted gateway) and the Portkey gateway, in one run on one "
-      "machine, against the same mock and payloads.\n")
+      "machine, against the same mock and payloads"
+      + ("; and, with tenancy on, the same request anonymous and with a "
+         "virtual key, to show what identity and the usage ledger cost"
+         if res.get("tenancy") else "") + ".\n")
     A("## How to run\n")
     A("```sh\nbench/run              # full run: this page, its plot and bench/results/latest.json\n"
       "bench/run --quick      # ~1 minute smoke run into bench/results/quick.*\n"
-      "bench/run --soak N     # soak length in requests (default 1,000,000; 0 = none)\n```\n")
+      "bench/run --soak N     # soak length in requests (default 1,000,000; 0 = none)\n"
+      "bench/run --profile    # perf profile of mod_aura under load: bench/results/profile.txt\n"
+      "bench/run --callgrind  # instructions per request (no tenancy, anonymous, virtual key):\n"
+      "                       # bench/results/callgrind.txt\n```\n")
     A("As root on Debian, from a clean clone: it installs what is missing (wrk, "
       "gcc, node/npm, the build deps; `npm ci` of the Portkey gateway pinned in "
       "`bench/package-lock.json`), builds mod_aura and the mock, starts every "
-      "server on 127.0.0.1 and stops them on exit. Every load is bounded by a "
+      "server on 127.0.0.1 (and a throwaway PostgreSQL on a unix socket in a "
+      "temporary directory) and stops them on exit. Every load is bounded by a "
       "request count and a duration.\n")
     A("## This run\n")
     A(f"- command: `{m['command']}` ({m['date']}"
@@ -301,6 +374,9 @@ def markdown(res, svg_href, wall):
             ratios.append(f"mod_aura / Portkey = **{aj['c64']['rps']/pk['c64']['rps']:.1f}**")
         A("Throughput ratios at c=64 (mod_aura `/v1/responses` JSON, Chat "
           "Completions upstream): " + ", ".join(ratios) + ".\n")
+    ident = identity(res)
+    if ident:
+        A(ident)
     A(f"![latency percentiles]({svg_href})\n")
     A("### Time to first event (streams)\n")
     A("From the request's last byte sent to the arrival of the first content "
@@ -369,6 +445,14 @@ def markdown(res, svg_href, wall):
       "(`conf/httpd.conf.in` less mod_aura: same event MPM settings, "
       "keep-alive, access log), with `ProxyPass /v1/ http://127.0.0.1:MOCK/v1/ "
       "keepalive=On`; backend connections are reused.")
+    if res.get("tenancy"):
+        A("- **Tenancy** is a third httpd + mod_aura from the same template with "
+          "`AuraDatabase`, `AuraMasterKeyFile`, `AuraKeyCache shmcb`, "
+          f"`AuraKeyCacheTTL {res['tenancy']['key_cache_ttl_s']}` and `AuraUsageSpool`; its "
+          "`/v1` needs a key, its `/anon/v1` is `AuraRequireKey Off`. PostgreSQL runs on "
+          "CPU 0 with the load; `pg_stat_statements` is reset after the warm-up and "
+          "read after the c=64 runs. The rows without tenancy are unchanged "
+          "(that httpd has no `AuraDatabase`).")
     A("- **Portkey** runs `build/start-server.js --headless` with "
       "NODE_ENV=production, preloaded with `bench/lib/loopback.cjs` so it "
       "listens on 127.0.0.1 only (it binds every interface otherwise), and is "
