@@ -12,6 +12,10 @@
  * The hash is checked before anything about the key's state is said: a
  * key_id is public (lists, logs), so without the secret nobody learns
  * whether a key exists, was revoked or expired.
+ *
+ * After routing, aura_auth_check_model applies the key's model policy,
+ * then refuses a request whose provider credential cannot be known
+ * (aura_cred_gate): never another credential in its place.
  */
 #include <string.h>
 #include <strings.h>
@@ -107,27 +111,30 @@ static int db_lookup(aura_exchange_t *ex, const char *key_id,
                      aura_tenant_t *t)
 {
     aura_tenancy_t *ty = aura_tenancy_get();
+    aura_db_outcome_e out = AURA_DB_BROKEN;
     int attempt, rc;
 
-    /* Twice: a pooled connection may have died with a server restart, and
-     * the second try gets a fresh one. */
-    for (attempt = 0; attempt < 2; attempt++) {
+    /* A second try only when the connection was found broken (a pooled
+     * one that died with a server restart): a fresh one may work at once.
+     * After a timeout another try would only double the wait. */
+    for (attempt = 0; attempt < 2 && out == AURA_DB_BROKEN; attempt++) {
         PGconn *c = aura_db_acquire(ty->db);
         PGresult *res;
 
         if (!c)
             break;
-        res = aura_db_exec(c, KEY_SQL, 1, &key_id);
-        if (aura_db_outcome(c, res) == AURA_DB_OK) {
+        out = aura_db_query(c, KEY_SQL, 1, &key_id, AURA_DB_DEADLINE_MS,
+                            NULL, &res);
+        if (out == AURA_DB_OK) {
             rc = from_result(ex, key_id, res, t);
             PQclear(res);
-            aura_db_release(ty->db, c, 0);
+            aura_db_release(ty->db, c, out);
             return rc;
         }
         AURA_LOG(ex, APLOG_WARNING, "key lookup failed: %s",
-                 aura_db_error(ex->r->pool, c, res));
+                 aura_db_error(ex->r->pool, c, res, out));
         PQclear(res);
-        aura_db_release(ty->db, c, 1);
+        aura_db_release(ty->db, c, out);
     }
     return HTTP_SERVICE_UNAVAILABLE;
 }
@@ -218,10 +225,43 @@ static int qualified_allowed(apr_pool_t *p, const apr_array_header_t *a,
                                              NULL));
 }
 
+/* Refuses a request whose provider credential cannot be known: the
+ * table never loaded (the configured key might not be the one this org
+ * is meant to use), or the row that applies does not open (falling back
+ * to another credential would bill or expose the wrong account). */
+static int credential_gate(aura_exchange_t *ex)
+{
+    apr_int64_t org = ex->tenant ? ex->tenant->org_id : 0;
+    const char *pv = ex->provider->name;
+    aura_error_t *e;
+
+    switch (aura_cred_gate(org, pv)) {
+    case AURA_CRED_USE:
+        return DECLINED;
+    case AURA_CRED_NOT_LOADED:
+        AURA_LOG(ex, APLOG_WARNING, "provider credentials not loaded from "
+                 "the tenant store yet: request refused");
+        e = aura_error_make(ex->r->pool, 503, "server_error",
+                            "credentials_unavailable", NULL, "The provider "
+                            "credentials could not be loaded from the "
+                            "tenant store yet. Try again shortly.");
+        e->retry_after = "1";
+        return aura_send_error(ex, e);
+    default:
+        AURA_LOG(ex, APLOG_ERR, "org %" APR_INT64_T_FMT ": the stored "
+                 "credential for provider %s cannot be opened: request "
+                 "refused", org, pv);
+        return aura_send_error(ex, aura_error_make(ex->r->pool, 503,
+            "server_error", "credentials_unavailable", NULL, "The stored "
+            "credential for provider '%s' cannot be used; an administrator "
+            "must replace it.", pv));
+    }
+}
+
 /* Allowed when the model as resolved (what is served and billed) or as
  * "provider/upstream-id" matches; the name as asked counts too, unless a
  * per-directory alias (which a .htaccess author controls) turned it into
- * another model. */
+ * another model. Then the provider's credential must be usable. */
 int aura_auth_check_model(aura_exchange_t *ex)
 {
     const aura_tenant_t *t = ex->tenant;
@@ -229,13 +269,12 @@ int aura_auth_check_model(aura_exchange_t *ex)
     apr_table_t *aliases = ex->dc->rules.aliases;
     apr_pool_t *p = ex->r->pool;
 
-    if (!t || !t->allowed)
-        return DECLINED;
-    if (aura_model_allowed(t->allowed, rs->name) ||
+    if (!t || !t->allowed ||
+        aura_model_allowed(t->allowed, rs->name) ||
         qualified_allowed(p, t->allowed, rs->provider, rs->upstream_model) ||
         (rs->requested && aura_model_allowed(t->allowed, rs->requested) &&
          !(aliases && apr_table_get(aliases, rs->requested))))
-        return DECLINED;
+        return credential_gate(ex);
     return aura_send_error(ex, aura_error_make(p, 403, "permission_error",
         "model_not_allowed", "model", "The model '%s' is not allowed for "
         "this API key (allowed: %s).", rs->name,

@@ -395,10 +395,27 @@ static const char *set_max_body(cmd_parms *cmd, void *d, const char *arg)
     return NULL;
 }
 
+/* Where the first "AuraRequireKey On" of this configuration is, for the
+ * startup warning when there is no AuraDatabase (reset with pconf). */
+static const char *require_key_on_at;
+
+static apr_status_t forget_require_key(void *unused)
+{
+    (void)unused;
+    require_key_on_at = NULL;
+    return APR_SUCCESS;
+}
+
 static const char *set_require_key(cmd_parms *cmd, void *d, int on)
 {
-    (void)cmd;
     ((aura_dir_conf_t *)d)->require_key = on;
+    if (on && !require_key_on_at && cmd->directive) {
+        require_key_on_at = apr_psprintf(cmd->pool, "%s:%d",
+                                         cmd->directive->filename,
+                                         cmd->directive->line_num);
+        apr_pool_cleanup_register(cmd->pool, NULL, forget_require_key,
+                                  apr_pool_cleanup_null);
+    }
     return NULL;
 }
 
@@ -635,9 +652,25 @@ static const char *finish_server(apr_pool_t *p, server_rec *s)
     return NULL;
 }
 
+/* Keys are only checked with AuraDatabase: without it, a location the
+ * operator meant to protect would be open. Said, not refused, so that a
+ * configuration can be written before its database exists. */
+static void warn_require_key(server_rec *s)
+{
+    aura_srv_conf_t *c = ap_get_module_config(s->module_config, &aura_module);
+
+    if (require_key_on_at && !c->db_conninfo)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_aura: "
+                     "AuraRequireKey On (%s) has no effect without "
+                     "AuraDatabase: no virtual key is checked and requests "
+                     "are served without one", require_key_on_at);
+}
+
 const char *aura_config_finish(apr_pool_t *p, server_rec *s)
 {
     const char *err;
+
+    warn_require_key(s);
     for (; s; s = s->next)
         if ((err = finish_server(p, s)) != NULL)
             return err;

@@ -1,15 +1,28 @@
 /*
  * mod_aura_cred.c - provider credentials from PostgreSQL.
  *
- * The child's background thread (mod_aura_ledger.c) reloads the active
- * rows of provider_credentials every AuraCredentialRefresh seconds, opens
- * each sealed value under the master key with the row's (org, provider)
- * as associated data, and swaps the whole table in at once. A request
+ * The child loads the active rows of provider_credentials once in
+ * child_init (bounded by the query deadline), then its background thread
+ * (mod_aura_ledger.c) reloads them every AuraCredentialRefresh seconds,
+ * before any ingestion and on a connection of their own. Each sealed
+ * value is opened under the master key with the row's (org, provider) as
+ * associated data, and the whole table is swapped in at once. A request
  * copies the one secret it needs into its own pool under a read lock, so
  * a swap never frees memory a request is still using.
+ *
+ * With a master key, the configured AuraProviderKey is only what an org
+ * without a row (and without an every-org row) uses: so until the table
+ * has loaded once, and for an org whose row does not open, the request
+ * is refused (aura_cred_gate) rather than sent with another credential.
+ *
+ * The parent loads a first table at post_config and every child starts
+ * from that copy (fork): a child started while PostgreSQL is down then
+ * serves with the credentials of the last (re)start instead of refusing
+ * everything, and replaces them with its own as soon as a load works.
  */
 #include <string.h>
 #include <httpd.h>
+#include <http_core.h>
 #include <http_log.h>
 #include <apr_thread_rwlock.h>
 #include <openssl/crypto.h>
@@ -22,6 +35,11 @@ static const char *const CRED_SQL =
     "SELECT id, coalesce(org_id, 0), provider, sealed"
     " FROM provider_credentials WHERE status = 'active'";
 
+/* A row that does not open is in the table too, as "": it must refuse
+ * its org's requests to its provider, not let them fall through to the
+ * every-org credential or the configured key. */
+#define UNUSABLE ""
+
 typedef struct cred_table {
     apr_pool_t *pool;
     apr_hash_t *by_key;         /* "<org id>/<provider>" → secret */
@@ -29,10 +47,13 @@ typedef struct cred_table {
 
 static apr_thread_rwlock_t *cred_lock;
 static cred_table_t *creds;         /* NULL until the first load */
+static cred_table_t *inherited;     /* the parent's load, in pconf */
+static int load_failing;            /* a failed load was logged */
 
 void aura_cred_child_init(apr_pool_t *pchild)
 {
-    creds = NULL;
+    creds = inherited;
+    load_failing = 0;
     if (apr_thread_rwlock_create(&cred_lock, pchild) != APR_SUCCESS)
         cred_lock = NULL;
 }
@@ -69,9 +90,12 @@ static void add_row(cred_table_t *t, const PGresult *res, int i,
         /* The row's id only: never its content. */
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, aura_tenancy_get()->s,
                      "mod_aura: provider credential id %s (%s) cannot be "
-                     "opened: %s; skipped", id, provider,
-                     err ? err : "empty secret");
-        return;
+                     "opened: %s; %s requests to %s are refused until it is "
+                     "replaced or archived", id, provider,
+                     err ? err : "empty secret",
+                     org ? "its org's" : "every org's (without their own)",
+                     provider);
+        secret = UNUSABLE;
     }
     apr_hash_set(t->by_key, table_key(t->pool, org, provider),
                  APR_HASH_KEY_STRING, secret);
@@ -85,8 +109,36 @@ static void swap_in(cred_table_t *fresh)
     old = creds;
     creds = fresh;
     apr_thread_rwlock_unlock(cred_lock);
-    if (old)
+    /* The inherited table lives in pconf, which only the main thread may
+     * change; it stays (the parent holds the same bytes anyway). */
+    if (old && old != inherited)
         apr_pool_destroy(old->pool);
+}
+
+/* Logged once per run of failures: the caller retries every second. */
+static void load_failed(aura_tenancy_t *ty, apr_pool_t *p, PGconn *conn,
+                        const PGresult *res, aura_db_outcome_e out)
+{
+    if (!load_failing)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ty->s, "mod_aura: "
+                     "provider credentials not %s: %s", creds ? "reloaded"
+                     : "loaded (requests are refused until they are)",
+                     aura_db_error(p, conn, res, out));
+    load_failing = 1;
+}
+
+static cred_table_t *build_table(apr_pool_t *p, const PGresult *res,
+                                 const unsigned char *master)
+{
+    cred_table_t *t = apr_pcalloc(p, sizeof(*t));
+    int i;
+
+    t->pool = p;
+    t->by_key = apr_hash_make(p);
+    apr_pool_cleanup_register(p, t, wipe_table, apr_pool_cleanup_null);
+    for (i = 0; i < PQntuples(res); i++)
+        add_row(t, res, i, master);
+    return t;
 }
 
 aura_db_outcome_e aura_cred_refresh(PGconn *conn, apr_pool_t *owner)
@@ -96,57 +148,131 @@ aura_db_outcome_e aura_cred_refresh(PGconn *conn, apr_pool_t *owner)
     aura_db_outcome_e out;
     cred_table_t *t;
     apr_pool_t *p;
-    int i;
 
     if (!ty || !ty->has_master || !cred_lock)
         return AURA_DB_OK;
-    /* Only the background thread creates and destroys these pools. */
+    /* Only the background thread (and child_init before it starts)
+     * creates and destroys these pools. */
     apr_pool_create(&p, owner);
-    res = aura_db_exec(conn, CRED_SQL, 0, NULL);
-    if ((out = aura_db_outcome(conn, res)) != AURA_DB_OK) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ty->s, "mod_aura: "
-                     "provider credentials not reloaded: %s",
-                     aura_db_error(p, conn, res));
+    out = aura_db_query(conn, CRED_SQL, 0, NULL, AURA_DB_DEADLINE_MS, NULL,
+                        &res);
+    if (out != AURA_DB_OK) {
+        load_failed(ty, p, conn, res, out);
         PQclear(res);
         apr_pool_destroy(p);
         return out;
     }
-    t = apr_pcalloc(p, sizeof(*t));
-    t->pool = p;
-    t->by_key = apr_hash_make(p);
-    apr_pool_cleanup_register(p, t, wipe_table, apr_pool_cleanup_null);
-    for (i = 0; i < PQntuples(res); i++)
-        add_row(t, res, i, ty->master);
+    if (load_failing)
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ty->s, "mod_aura: "
+                     "provider credentials loaded again");
+    load_failing = 0;
+    t = build_table(p, res, ty->master);
     PQclear(res);
     swap_in(t);
     return AURA_DB_OK;
 }
 
-static const char *lookup(apr_pool_t *p, apr_int64_t org,
-                          const char *provider)
+void aura_cred_post_config(apr_pool_t *pconf, apr_pool_t *ptemp)
 {
-    const char *v;
-    char key[96];
+    aura_tenancy_t *ty = aura_tenancy_get();
+    PGresult *res = NULL;
+    const char *err = NULL;
+    aura_db_outcome_e out = AURA_DB_BROKEN;
+    PGconn *c;
+    apr_pool_t *p;
 
-    apr_snprintf(key, sizeof(key), "%" APR_INT64_T_FMT "/%s", org, provider);
-    v = apr_hash_get(creds->by_key, key, APR_HASH_KEY_STRING);
-    return v ? apr_pstrdup(p, v) : NULL;
+    inherited = NULL;
+    /* Not on the first of the two startup passes: no child follows it. */
+    if (!ty || !ty->has_master ||
+        ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return;
+    if ((c = aura_db_connect(ptemp, ty->conninfo,
+                             AURA_DB_REQUEST_TIMEOUT_MS, &err)) != NULL)
+        out = aura_db_query(c, CRED_SQL, 0, NULL, AURA_DB_DEADLINE_MS, NULL,
+                            &res);
+    if (out == AURA_DB_OK) {
+        apr_pool_create(&p, pconf);
+        inherited = build_table(p, res, ty->master);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ty->s, "mod_aura: "
+                     "provider credentials not loaded at startup (%s): each "
+                     "child refuses keyed requests until its own load works",
+                     err ? err : aura_db_error(ptemp, c, res, out));
+    }
+    PQclear(res);
+    if (c)
+        PQfinish(c);
 }
 
+static const char *find(apr_int64_t org, const char *provider)
+{
+    char key[160];
+
+    apr_snprintf(key, sizeof(key), "%" APR_INT64_T_FMT "/%s", org, provider);
+    return apr_hash_get(creds->by_key, key, APR_HASH_KEY_STRING);
+}
+
+/* Under the read lock: the org's row, else the every-org row; *secret
+ * NULL means the configured key. Copied into p (NULL: not copied). */
+static aura_cred_gate_e choose(apr_pool_t *p, apr_int64_t org,
+                               const char *provider, const char **secret)
+{
+    const char *v = NULL;
+
+    *secret = NULL;
+    if (!creds)
+        return AURA_CRED_NOT_LOADED;
+    if (org)
+        v = find(org, provider);
+    if (!v)
+        v = find(0, provider);
+    if (v && !*v)
+        return AURA_CRED_UNUSABLE;
+    if (v && p)
+        *secret = apr_pstrdup(p, v);
+    return AURA_CRED_USE;
+}
+
+/* Without a master key nothing is loaded and the configured keys are
+ * the credentials. */
+static int in_use(void)
+{
+    aura_tenancy_t *ty = aura_tenancy_get();
+    return ty && ty->has_master && cred_lock;
+}
+
+aura_cred_gate_e aura_cred_gate(apr_int64_t org, const char *provider)
+{
+    aura_cred_gate_e g;
+    const char *unused;
+
+    if (!in_use())
+        return AURA_CRED_USE;
+    apr_thread_rwlock_rdlock(cred_lock);
+    g = choose(NULL, org, provider, &unused);
+    apr_thread_rwlock_unlock(cred_lock);
+    return g;
+}
+
+/* The gate (aura_auth_check_model) has passed. Should a table swapped in
+ * since then make the row unusable, an empty credential is sent rather
+ * than another one, and the provider refuses the request. Empty, not
+ * NULL: NULL would be the configured key of an AWS provider (its key is
+ * NULL, its signing keys are the configured credential). */
 const char *aura_cred_pick(aura_exchange_t *ex)
 {
     const aura_provider_t *pv = ex->provider;
     const char *v = NULL;
+    aura_cred_gate_e g;
 
-    if (!aura_tenancy_get() || !cred_lock)
+    if (!in_use())
         return pv->key;
     apr_thread_rwlock_rdlock(cred_lock);
-    if (creds) {
-        if (ex->tenant)
-            v = lookup(ex->r->pool, ex->tenant->org_id, pv->name);
-        if (!v)
-            v = lookup(ex->r->pool, 0, pv->name);
-    }
+    g = choose(ex->r->pool, ex->tenant ? ex->tenant->org_id : 0, pv->name,
+               &v);
     apr_thread_rwlock_unlock(cred_lock);
+    if (g != AURA_CRED_USE)
+        return UNUSABLE;
     return v ? v : pv->key;
 }

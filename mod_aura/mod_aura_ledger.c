@@ -3,15 +3,18 @@
  * path, and a background ingester that moves it into PostgreSQL.
  *
  * Request path: one JSON line per keyed request that went upstream,
- * appended with a single write() to this process's live spool file
- * (O_APPEND; a read lock only keeps the file from being swapped during
- * the write). Nothing there waits for PostgreSQL.
+ * appended (after a newline, see aura_ledger_record) with a single
+ * writev() to this process's live spool file (O_APPEND; a read lock only
+ * keeps the file from being swapped during the write). Nothing there
+ * waits for PostgreSQL.
  *
- * Background (one thread per child, every AuraUsageFlushInterval): swap
- * in a new live file, then move every finished spool file into
- * PostgreSQL, one file per statement (end-users upserted, ledger rows
- * inserted ON CONFLICT (request_id) DO NOTHING, keys' last_used_at set),
- * and delete it. PostgreSQL down: the files stay and are retried.
+ * Background (one thread per child, every AuraUsageFlushInterval):
+ * reload provider credentials when due (mod_aura_cred.c; on their own
+ * connection, and first of all, so a stuck ingest never holds them
+ * back), swap in a new live file, then move every finished spool file
+ * into PostgreSQL, one file per statement (end-users upserted, ledger
+ * rows inserted ON CONFLICT (request_id) DO NOTHING, keys' last_used_at
+ * set), and delete it. PostgreSQL down: the files stay and are retried.
  *
  * Who may take a file is decided by flock(2): a writer holds a shared lock
  * on its live file for as long as it writes to it, an ingester needs an
@@ -24,6 +27,7 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <httpd.h>
 #include <http_log.h>
 #include <unixd.h>
@@ -41,9 +45,13 @@ APLOG_USE_MODULE(aura);
 #define SPOOL_SUFFIX ".jsonl"
 #define NEW_SUFFIX ".new"           /* being created: never ingested */
 #define BAD_SUFFIX ".bad"           /* refused by PostgreSQL: kept */
-/* A batch may be large after an outage: more than a lookup's 2 s. */
-#define INGEST_TIMEOUT_MS 30000
+/* One file is one flush interval of one child: more than a lookup's 2 s
+ * is allowed, and the client gives up half a second after the server. */
+#define INGEST_TIMEOUT_MS 10000
+#define INGEST_DEADLINE_MS (INGEST_TIMEOUT_MS + 500)
 #define MAX_BACKOFF apr_time_from_sec(3)
+/* Credentials not loaded (or a reload failed): retry this soon. */
+#define CRED_RETRY apr_time_from_sec(1)
 
 static const char *const INGEST_SQL =
     "WITH r AS ("
@@ -219,22 +227,34 @@ static const char *record_line(aura_exchange_t *ex, apr_size_t *len)
     return aura_ledger_line(r->pool, &rec, len);
 }
 
+/* Each record goes out as "\n" + line in one writev (one append, as
+ * atomic as a write). The leading newline is what keeps a failed write
+ * harmless: a short write (disk full) leaves a fragment without its
+ * newline, and whatever any thread appends next starts on a line of its
+ * own, so the fragment is one bad line the ingester skips, never glued
+ * to the next record. Repairing the fragment afterwards (ftruncate, or a
+ * "\n" after it) cannot work under the shared lock: another writer may
+ * already have appended behind it. */
 void aura_ledger_record(aura_exchange_t *ex)
 {
-    const char *line;
+    struct iovec iov[2];
     apr_size_t len;
     ssize_t n = -1;
 
     if (!ex->tenant || !ex->sent_upstream || !spool.lock)
         return;
-    line = record_line(ex, &len);
+    iov[0].iov_base = (void *)"\n";
+    iov[0].iov_len = 1;
+    iov[1].iov_base = (void *)record_line(ex, &len);
+    iov[1].iov_len = len;
     apr_thread_rwlock_rdlock(spool.lock);
     if (spool.fd >= 0) {
-        n = write(spool.fd, line, len);
+        n = writev(spool.fd, iov, 2);
         apr_atomic_set32(&spool.dirty, 1);
     }
     apr_thread_rwlock_unlock(spool.lock);
-    if (n != (ssize_t)len) {
+    /* Only the line's own final newline missing: the record is whole. */
+    if (n < (ssize_t)len) {
         int err = errno;
         AURA_LOG(ex, APLOG_ERR, "usage record not spooled (%s): the request "
                  "is missing from the ledger", n >= 0 ? "short write"
@@ -250,11 +270,15 @@ typedef struct ingester {
     apr_thread_t *thread;
     apr_thread_mutex_t *mu;
     apr_thread_cond_t *cv;
-    int stop;
-    PGconn *conn;
+    volatile int stop;          /* also ends a running query's wait */
+    int leaving;                /* the last round: short deadline */
+    PGconn *conn;               /* ingestion */
     int down;                   /* an outage was logged */
     apr_interval_time_t backoff;
-    apr_time_t retry_at, next_creds;
+    apr_time_t retry_at;
+    PGconn *cred_conn;          /* credentials: never behind an ingest */
+    int cred_down;              /* its connect failure was logged */
+    apr_time_t next_creds;
 } ingester_t;
 
 static void outage(ingester_t *in, const char *why)
@@ -295,7 +319,56 @@ static int connected(ingester_t *in, apr_pool_t *p)
     return 1;
 }
 
-static const char *read_all(int fd, apr_size_t size, apr_pool_t *p)
+/* ---------------------------------------------------------- credentials */
+
+static PGconn *cred_connection(ingester_t *in, apr_pool_t *p)
+{
+    const char *err = NULL;
+
+    if (in->cred_conn && PQstatus(in->cred_conn) == CONNECTION_OK)
+        return in->cred_conn;
+    PQfinish(in->cred_conn);
+    in->cred_conn = aura_db_connect(p, in->ty->conninfo,
+                                    AURA_DB_REQUEST_TIMEOUT_MS, &err);
+    if (!in->cred_conn && !in->cred_down)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, in->ty->s, "mod_aura: "
+                     "provider credentials: PostgreSQL unavailable (%s); "
+                     "retried every second", err);
+    in->cred_down = !in->cred_conn;
+    return in->cred_conn;
+}
+
+/* When due: the first load (child_init), then every AuraCredentialRefresh;
+ * a failure is retried a second later. Bounded by the connect timeout
+ * plus the query deadline, whatever ingestion is doing. */
+static void refresh_creds(ingester_t *in, apr_pool_t *p)
+{
+    apr_time_t now = apr_time_now();
+    aura_db_outcome_e out = AURA_DB_BROKEN;
+    PGconn *c;
+
+    if (!in->ty->has_master || now < in->next_creds)
+        return;
+    if ((c = cred_connection(in, p)) != NULL)
+        out = aura_cred_refresh(c, in->pool);
+    if (out == AURA_DB_OK) {
+        in->next_creds = now + in->ty->cred_refresh;
+        return;
+    }
+    /* Timed out or broken: the connection is not reused. */
+    if (c && (PQstatus(c) != CONNECTION_OK ||
+              PQtransactionStatus(c) != PQTRANS_IDLE)) {
+        PQfinish(c);
+        in->cred_conn = NULL;
+    }
+    in->next_creds = apr_time_now() + CRED_RETRY;
+}
+
+/* ------------------------------------------------------------ ingestion */
+
+/* The file's bytes; *len is how many were read (the text may hold NULs). */
+static const char *read_all(int fd, apr_size_t size, apr_pool_t *p,
+                            apr_size_t *len)
 {
     char *buf = apr_palloc(p, size + 1);
     apr_size_t have = 0;
@@ -304,6 +377,7 @@ static const char *read_all(int fd, apr_size_t size, apr_pool_t *p)
     while (have < size && (n = read(fd, buf + have, size - have)) > 0)
         have += (apr_size_t)n;
     buf[have] = '\0';
+    *len = have;
     return buf;
 }
 
@@ -322,29 +396,40 @@ static int valid_record(const char *line, apr_size_t n)
     return ok;
 }
 
-/* The file's lines as one JSON array; a line that is not a whole record
- * (the tail a crashed writer left) is skipped and counted. */
-static const char *to_batch(apr_pool_t *p, const char *text, int *records,
-                            int *skipped)
-{
-    apr_size_t total = strlen(text);
-    char *out = apr_palloc(p, total + 3), *o = out;
-    const char *line, *nl, *next;
+typedef struct batch_counts {
+    int records;
+    int torn;                   /* not one whole record: skipped */
+    int nul;                    /* holding NUL bytes (a file zero-filled
+                                   after a crash): skipped */
+} batch_counts_t;
 
-    *records = *skipped = 0;
+/* The file's lines as one JSON array; a line that is not a whole record
+ * (the tail a crashed writer left, a short write's fragment) or holds a
+ * NUL is skipped and counted, and the lines after it still count. */
+static const char *to_batch(apr_pool_t *p, const char *text,
+                            apr_size_t total, batch_counts_t *c)
+{
+    char *out = apr_palloc(p, total + 3), *o = out;
+    const char *line = text, *end = text + total, *nl;
+
+    memset(c, 0, sizeof(*c));
     *o++ = '[';
-    for (line = text; *line; line = next) {
+    for (; line < end; line = nl ? nl + 1 : end) {
         apr_size_t n;
-        nl = strchr(line, '\n');
-        n = nl ? (apr_size_t)(nl - line) : strlen(line);
-        next = line + n + (nl != NULL);
+
+        nl = memchr(line, '\n', (apr_size_t)(end - line));
+        n = (apr_size_t)((nl ? nl : end) - line);
         if (n == 0)
             continue;
-        if (!valid_record(line, n)) {
-            (*skipped)++;
+        if (memchr(line, '\0', n)) {
+            c->nul++;
             continue;
         }
-        if ((*records)++)
+        if (!valid_record(line, n)) {
+            c->torn++;
+            continue;
+        }
+        if (c->records++)
             *o++ = ',';
         memcpy(o, line, n);
         o += n;
@@ -357,18 +442,32 @@ static const char *to_batch(apr_pool_t *p, const char *text, int *records,
 static aura_db_outcome_e send_batch(ingester_t *in, const char *path,
                                     const char *batch, apr_pool_t *p)
 {
-    PGresult *res = aura_db_exec(in->conn, INGEST_SQL, 1, &batch);
-    aura_db_outcome_e out = aura_db_outcome(in->conn, res);
+    PGresult *res;
+    aura_db_outcome_e out;
 
+    /* Leaving: the child's exit must not wait long; the file stays for
+     * the next ingester otherwise. Running: stop ends the wait. */
+    out = aura_db_query(in->conn, INGEST_SQL, 1, &batch, in->leaving
+                        ? AURA_DB_DEADLINE_MS : INGEST_DEADLINE_MS,
+                        in->leaving ? NULL : &in->stop, &res);
     if (out == AURA_DB_DATA_ERROR) {
         const char *bad = apr_pstrcat(p, path, BAD_SUFFIX, NULL);
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, in->ty->s, "mod_aura: usage "
                      "ledger: PostgreSQL refused %s (%s); kept as %s",
-                     path, aura_db_error(p, in->conn, res), bad);
+                     path, aura_db_error(p, in->conn, res, out), bad);
         rename(path, bad);
     }
-    else if (out == AURA_DB_DOWN) {
-        outage(in, aura_db_error(p, in->conn, res));
+    else if (out != AURA_DB_OK && in->stop && !in->leaving) {
+        /* Cut short by the child's exit, not by PostgreSQL: no outage to
+         * report, and no second try on the way out. */
+        PQfinish(in->conn);
+        in->conn = NULL;
+        in->down = 1;
+        out = AURA_DB_DOWN;
+    }
+    else if (out != AURA_DB_OK) {
+        outage(in, aura_db_error(p, in->conn, res, out));
+        out = AURA_DB_DOWN;
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, in->ty->s, "mod_aura: usage "
@@ -379,12 +478,27 @@ static aura_db_outcome_e send_batch(ingester_t *in, const char *path,
     return out;
 }
 
+static void log_skipped(ingester_t *in, const char *path,
+                        const batch_counts_t *c)
+{
+    if (c->torn)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, in->ty->s, "mod_aura: "
+                     "usage ledger: %s: %d incomplete line(s) skipped",
+                     path, c->torn);
+    if (c->nul)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, in->ty->s, "mod_aura: "
+                     "usage ledger: %s: %d line(s) with NUL bytes skipped",
+                     path, c->nul);
+}
+
 static aura_db_outcome_e ingest_file(ingester_t *in, const char *path,
                                      apr_pool_t *p)
 {
     aura_db_outcome_e out = AURA_DB_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), records, skipped;
-    const char *batch;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    const char *batch, *text;
+    batch_counts_t counts;
+    apr_size_t len;
     struct stat st;
 
     if (fd < 0)
@@ -396,13 +510,10 @@ static aura_db_outcome_e ingest_file(ingester_t *in, const char *path,
         close(fd);
         return AURA_DB_OK;
     }
-    batch = to_batch(p, read_all(fd, (apr_size_t)st.st_size, p), &records,
-                     &skipped);
-    if (skipped)
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, in->ty->s, "mod_aura: "
-                     "usage ledger: %s: %d incomplete line(s) skipped",
-                     path, skipped);
-    if (!records)
+    text = read_all(fd, (apr_size_t)st.st_size, p, &len);
+    batch = to_batch(p, text, len, &counts);
+    log_skipped(in, path, &counts);
+    if (!counts.records)
         unlink(path);
     else if (!connected(in, p))
         out = AURA_DB_DOWN;
@@ -419,6 +530,8 @@ static int is_spool_file(const char *name)
            n > k && !strcmp(name + n - k, SPOOL_SUFFIX);
 }
 
+/* Credentials come due between files too: a backlog of files must not
+ * hold back a reload. */
 static void ingest_all(ingester_t *in, apr_pool_t *p)
 {
     apr_dir_t *d;
@@ -428,27 +541,18 @@ static void ingest_all(ingester_t *in, apr_pool_t *p)
     if (apr_dir_open(&d, spool.dir, p) != APR_SUCCESS)
         return;
     apr_pool_create(&fp, p);
-    while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
+    while (!in->stop && apr_dir_read(&fi, APR_FINFO_NAME, d) ==
+           APR_SUCCESS) {
         if (!fi.name || !is_spool_file(fi.name))
             continue;
         if (ingest_file(in, apr_pstrcat(fp, spool.dir, "/", fi.name, NULL),
                         fp) == AURA_DB_DOWN)
             break;
         apr_pool_clear(fp);
+        if (!in->leaving)
+            refresh_creds(in, fp);
     }
     apr_dir_close(d);
-}
-
-static void refresh_creds(ingester_t *in, apr_pool_t *p)
-{
-    apr_time_t now = apr_time_now();
-
-    if (now < in->next_creds || !connected(in, p))
-        return;
-    if (aura_cred_refresh(in->conn, in->pool) == AURA_DB_DOWN)
-        outage(in, "credentials query failed");
-    else
-        in->next_creds = now + in->ty->cred_refresh;
 }
 
 static void *APR_THREAD_FUNC ingester_run(apr_thread_t *th, void *data)
@@ -458,10 +562,10 @@ static void *APR_THREAD_FUNC ingester_run(apr_thread_t *th, void *data)
 
     apr_pool_create(&scratch, in->pool);
     for (;;) {
+        refresh_creds(in, scratch);
         if (apr_atomic_read32(&spool.dirty))
             swap_live(scratch, 1);
         ingest_all(in, scratch);
-        refresh_creds(in, scratch);
         apr_pool_clear(scratch);
         apr_thread_mutex_lock(in->mu);
         if (!in->stop)
@@ -473,13 +577,17 @@ static void *APR_THREAD_FUNC ingester_run(apr_thread_t *th, void *data)
         apr_thread_mutex_unlock(in->mu);
     }
     /* Leaving: this child's last records are finished files now; move
-     * them unless PostgreSQL is known to be down (then any other child,
-     * or the next start, will). */
+     * them, each within the short deadline, unless PostgreSQL is known to
+     * be down (then any other child, or the next start, will). */
     swap_live(scratch, 0);
+    in->leaving = 1;
+    in->stop = 0;
     if (!in->down)
         ingest_all(in, scratch);
     PQfinish(in->conn);
     in->conn = NULL;
+    PQfinish(in->cred_conn);
+    in->cred_conn = NULL;
     apr_thread_exit(th, APR_SUCCESS);
     return NULL;
 }
@@ -498,6 +606,17 @@ static apr_status_t ingester_stop(void *data)
     return APR_SUCCESS;
 }
 
+/* The first credentials load, before the child serves anything: the
+ * thread does not exist yet, so nothing else touches in->pool. */
+static void first_creds(ingester_t *in, apr_pool_t *pchild)
+{
+    apr_pool_t *tmp;
+
+    apr_pool_create(&tmp, pchild);
+    refresh_creds(in, tmp);
+    apr_pool_destroy(tmp);
+}
+
 void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s)
 {
     ingester_t *in = apr_pcalloc(pchild, sizeof(*in));
@@ -512,6 +631,7 @@ void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s)
                      "spool %s: cannot open a file; usage is not recorded",
                      spool.dir);
     apr_pool_create(&in->pool, pchild);
+    first_creds(in, pchild);
     if ((rv = apr_thread_mutex_create(&in->mu, APR_THREAD_MUTEX_DEFAULT,
                                       pchild)) != APR_SUCCESS ||
         (rv = apr_thread_cond_create(&in->cv, pchild)) != APR_SUCCESS ||

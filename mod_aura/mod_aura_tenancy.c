@@ -165,6 +165,7 @@ const char *aura_tenancy_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         (err = aura_ledger_post_config(pconf, t->spool_dir)) != NULL)
         return err;
     tenancy = t;
+    aura_cred_post_config(pconf, ptemp);
     return NULL;
 }
 

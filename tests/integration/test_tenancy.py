@@ -733,24 +733,38 @@ def test_global_credential_and_refused_upstream(tgw, sim, pg):
                     4)
 
 
-def test_unopenable_credential_is_skipped(tgw, sim, pg):
+def test_unopenable_credential_refuses_its_org(tgw, sim, pg):
+    """A row that does not open (another master key, tampered) refuses
+    its org's requests to its provider: never the every-org credential or
+    the configured key in its place. Other orgs are not affected."""
     _tgw["g"] = tgw
-    t = Tenant(pg)
+    t, other = Tenant(pg), Tenant(pg)
     _, key = t.key()
+    _, other_key = other.key()
     mark = tgw.log_mark()
     cid = pg.scalar("INSERT INTO provider_credentials (org_id, provider, "
                     "sealed, hint) VALUES (%s, 'sim', %s, 'zzzz') "
                     "RETURNING id", (t.org_id, "v1.AAAA.BBBB.CCCC.DDDD"))
     try:
-        time.sleep(2.5)
-        assert upstream_auth(sim, key) == "Bearer " + SIM_KEY
+        def refused():
+            sim.clear()
+            r = post(tgw, RESPONSES, key)
+            return r if r.status == 503 else None
+        r = wait_for(refused, 4)
+        assert r is not None, "the org's requests still go upstream"
+        msg = error_of(RESPONSES, r, 503, "credentials_unavailable")
+        assert "'sim'" in msg and "v1.AAAA" not in r.text, msg
+        assert not sim.requests("text"), "a refused request went upstream"
+        assert upstream_auth(sim, other_key) == "Bearer " + SIM_KEY
         log = tgw.error_log_since(mark)
-        assert "credential id %d" % cid in log and "skipped" in log, \
+        assert "credential id %d" % cid in log and "refused" in log, \
             log[-2000:]
         assert "v1.AAAA" not in log
     finally:
         pg.execute("UPDATE provider_credentials SET status = 'archived' "
                    "WHERE id = %s", (cid,))
+    assert wait_for(lambda: upstream_auth(sim, key) == "Bearer " + SIM_KEY,
+                    4), "the org was not served again after the archive"
 
 
 # --------------------------------------------------------------------------
