@@ -300,6 +300,11 @@ void adm_form_filter_end(adm_t *a);
  * connected to AURA_DB), or NULL after printing why to stderr. */
 adm_t *adm_cli_context(apr_pool_t *p);
 
+/* admin_keys.c: "a, b,,c" → ["a","b","c"] (a new array, caller owns):
+ * split on commas only and the ends trimmed, so that a name with a space
+ * inside ("bad model") is checked, and refused, as it was typed. */
+json_object *adm_models_from_text(apr_pool_t *p, const char *list);
+
 /* admin_keys.c: insert a new virtual key (in the caller's transaction,
  * with its audit row). models: NULL (all) or a JSON array of strings;
  * expires: NULL or RFC 3339. Returns the new row id (0 on failure, with

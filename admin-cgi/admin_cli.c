@@ -210,28 +210,6 @@ static long long resolve_org(adm_t *a, const char *org)
     return adm_parse_id(adm_v(r, 0, "id"));
 }
 
-/* "a, b,,c" → ["a","b","c"]: split on commas only and trim the ends, so
- * that a name with a space inside ("bad model") reaches adm_key_insert as
- * it was typed and is refused there, never silently glued together. */
-static json_object *models_json(apr_pool_t *p, const char *list)
-{
-    json_object *arr = json_object_new_array();
-    char *copy = apr_pstrdup(p, list), *last, *tok, *end;
-
-    for (tok = apr_strtok(copy, ",", &last); tok;
-         tok = apr_strtok(NULL, ",", &last)) {
-        while (*tok == ' ' || *tok == '\t')
-            tok++;
-        for (end = tok + strlen(tok); end > tok
-             && (end[-1] == ' ' || end[-1] == '\t'); end--)
-            ;
-        if (end > tok)
-            json_object_array_add(arr, json_object_new_string_len(
-                                      tok, (int)(end - tok)));
-    }
-    return arr;
-}
-
 static int cmd_create_key(apr_pool_t *p, int argc, char **argv)
 {
     apr_table_t *o = apr_table_make(p, 4);
@@ -251,7 +229,7 @@ static int cmd_create_key(apr_pool_t *p, int argc, char **argv)
         || !(org = resolve_org(a, apr_table_get(o, "org"))))
         return 1;
     if (models)
-        mj = adm_json_bind(a, models_json(p, models));
+        mj = adm_json_bind(a, adm_models_from_text(p, models));
     if (adm_begin(a))
         return 1;
     if (!adm_key_insert(a, name, org, 0, 0, mj,

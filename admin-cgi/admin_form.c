@@ -238,15 +238,21 @@ void adm_form_hidden(adm_t *a, const char *name, const char *value)
 void adm_form_button_with(adm_t *a, const char *path, const char *label,
                           const char *name, const char *value)
 {
-    adm_puts(a, "<form class=\"inline\" method=\"post\" action=\"");
+    /* These actions cannot be undone (revoke, rotate, archive): the
+     * button only unfolds a second one that does it. HTML's <details>
+     * asks for confirmation without any script (the CSP allows none). */
+    adm_puts(a, "<details class=\"confirm\"><summary>");
+    adm_esc(a, label);
+    adm_puts(a, "&hellip;</summary><form class=\"inline\" method=\"post\" "
+                "action=\"");
     adm_esc(a, apr_pstrcat(a->p, a->base, path, NULL));
     adm_puts(a, "\">");
     adm_csrf_input(a);
     if (name)
         adm_form_hidden(a, name, value);
-    adm_puts(a, "<button type=\"submit\">");
+    adm_puts(a, "<button type=\"submit\">Yes, ");
     adm_esc(a, label);
-    adm_puts(a, "</button></form> ");
+    adm_puts(a, "</button></form></details> ");
 }
 
 void adm_form_button(adm_t *a, const char *path, const char *label)

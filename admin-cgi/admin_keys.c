@@ -83,17 +83,34 @@ static int models_check(adm_t *a, adm_bad_t *b, key_in_t *in)
     return 0;
 }
 
-/* A form's comma (or space) separated models as a JSON array; NULL when
- * the text names none, which means every model. */
-static json_object *models_from_text(adm_t *a, const char *text)
+static int blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+json_object *adm_models_from_text(apr_pool_t *p, const char *list)
 {
     json_object *arr = json_object_new_array();
-    char *s = apr_pstrdup(a->p, text), *last, *tok;
+    char *copy = apr_pstrdup(p, list), *last, *tok, *end;
 
-    adm_json_bind(a, arr);
-    for (tok = apr_strtok(s, ", \t\r\n", &last); tok;
-         tok = apr_strtok(NULL, ", \t\r\n", &last))
-        json_object_array_add(arr, json_object_new_string(tok));
+    for (tok = apr_strtok(copy, ",", &last); tok;
+         tok = apr_strtok(NULL, ",", &last)) {
+        while (blank(*tok))
+            tok++;
+        for (end = tok + strlen(tok); end > tok && blank(end[-1]); end--)
+            ;
+        if (end > tok)
+            json_object_array_add(arr, json_object_new_string_len(
+                                      tok, (int)(end - tok)));
+    }
+    return arr;
+}
+
+/* A form's models; NULL when the text names none, which means every
+ * model. */
+static json_object *models_from_text(adm_t *a, const char *text)
+{
+    json_object *arr = adm_json_bind(a, adm_models_from_text(a->p, text));
     return json_object_array_length(arr) ? arr : NULL;
 }
 
@@ -861,6 +878,39 @@ static int key_revoke_row(adm_t *a, PGresult *r, const char *why)
                  adm_parse_id(adm_v(r, 0, "org_id")), d);
 }
 
+/* A rotated key's budgets and limits follow it to its successor: a
+ * rotation (say, after a leak) must not lift a spending cap. One audit
+ * row per moved row. 0, or -1 (answered). */
+static int key_move_policy(adm_t *a, long long from, long long to,
+                           long long org)
+{
+    static const char *const sql[2][2] = {
+        {"UPDATE budgets SET scope_id = $2, updated_at = now() "
+         "WHERE scope_type = 'key' AND scope_id = $1 AND status = 'active' "
+         "RETURNING id", "budget.update"},
+        {"UPDATE rate_limits SET scope_id = $2, updated_at = now() "
+         "WHERE scope_type = 'key' AND scope_id = $1 AND status = 'active' "
+         "RETURNING id", "limit.update"}};
+    const char *pv[2] = {adm_id(a, from), adm_id(a, to)};
+    PGresult *r;
+    int t, i;
+
+    for (t = 0; t < 2; t++) {
+        if (!(r = adm_qx(a, sql[t][0], 2, pv)))
+            return -1;
+        for (i = 0; i < PQntuples(r); i++) {
+            json_object *d = json_object_new_object();
+            json_object_object_add(d, "scope_id", json_object_new_int64(to));
+            json_object_object_add(d, "moved_from_key",
+                                   json_object_new_int64(from));
+            if (adm_audit_x(a, sql[t][1], t ? "limit" : "budget",
+                            adm_parse_id(PQgetvalue(r, i, 0)), org, d))
+                return -1;
+        }
+    }
+    return 0;
+}
+
 /* Begins, locks the key of the route: 0 and *r, or the status answered
  * (rolled back). */
 static int key_begin(adm_t *a, PGresult **r)
@@ -929,6 +979,7 @@ static int key_rotate(adm_t *a)
         return adm_form_refuse(a, &b);
     }
     if (!(id = key_store(a, &in, a->id, &secret))
+        || key_move_policy(a, a->id, id, in.org)
         || key_revoke_row(a, r, "rotated")
         || !(n = key_fetch(a, id, !a->api)) || adm_commit(a))
         return adm_abort(a);

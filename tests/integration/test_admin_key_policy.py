@@ -577,3 +577,75 @@ def test_viewer_sees_the_section_without_forms(tgw):
                  {"next": "/keys/%d" % kid}, user=viewer, csrf=False)
     assert r.status == 403, r
     assert ok(tgw.api("GET", "/budgets/%d" % bid))["status"] == "active"
+
+
+# --------------------------------------------------------------------------
+# rotation keeps the caps; the form's models; confirmation of actions
+# --------------------------------------------------------------------------
+
+def test_rotation_moves_budget_and_limits_to_the_new_key(tgw):
+    """Rotating a key (after a leak, say) must not lift its spending cap:
+    its live budgets and limits follow it to the successor, audited."""
+    pg = tgw.pg
+    org = tgw.new_org()
+    d = new_key(tgw, org["id"], budget={"amount_usd": "5.25",
+                                        "period": "month"},
+                limit={"requests_per_min": 60})
+    old = d["key"]["id"]
+    before = ok(tgw.api("GET", "/keys/%d" % old))
+    mark = audit_mark(pg)
+    rot = ok(tgw.api("POST", "/keys/%d/rotate" % old), 201)
+    new = rot["key"]["id"]
+    got = ok(tgw.api("GET", "/keys/%d" % new))
+    assert [b["id"] for b in got["budgets"]] == \
+        [b["id"] for b in before["budgets"]], got
+    assert [l["id"] for l in got["limits"]] == \
+        [l["id"] for l in before["limits"]], got
+    assert got["budgets"][0]["scope_id"] == new
+    assert got["budgets"][0]["amount_usd"] == 5.25
+    assert got["limits"][0]["requests_per_min"] == 60
+    gone = ok(tgw.api("GET", "/keys/%d" % old))
+    assert gone["status"] == "revoked" and gone["budgets"] == [] and \
+        gone["limits"] == [], gone
+    acts = {(r["action"], r["object_id"]) for r in audit_since(pg, mark)}
+    assert ("budget.update", str(before["budgets"][0]["id"])) in acts, acts
+    assert ("limit.update", str(before["limits"][0]["id"])) in acts, acts
+
+
+def test_key_form_models_split_on_commas_only(tgw):
+    """The form takes "a, b" as two models; a name with a space inside is
+    refused as the API refuses it, never split into two models."""
+    org = tgw.new_org()
+    form = key_form(org["id"], allowed_models=" priced-chat ,sim/* ")
+    r = tgw.page("POST", "/keys", form)
+    assert r.status == 201, r
+    [key] = key_named(tgw, org["id"], form["name"])
+    assert ok(tgw.api("GET", "/keys/%d" % key["id"]))["allowed_models"] == \
+        ["priced-chat", "sim/*"]
+
+    form = key_form(org["id"], allowed_models="gpt-4o mini")
+    r = tgw.page("POST", "/keys", form)
+    assert r.status == 400, r
+    assert 'class="error"' in r.text and "gpt-4o mini" in r.text, r.text
+    assert key_named(tgw, org["id"], form["name"]) == [], "key created"
+
+
+def test_destructive_buttons_ask_first(tgw):
+    """Revoke, rotate and archive cannot be undone: each button only
+    unfolds a second one (HTML <details>, no script) that posts."""
+    org = tgw.new_org()
+    d = new_key(tgw, org["id"], budget={"amount_usd": "1", "period": "day"})
+    kid = d["key"]["id"]
+    for path, actions in (("/keys", ("revoke", "rotate")),
+                          ("/keys/%d" % kid, ("revoke", "rotate")),
+                          ("/budgets", ("archive",))):
+        text = tgw.page("GET", path).text
+        for act in actions:
+            forms = re.findall(
+                r'(<details class="confirm"><summary>[^<]*</summary>)?'
+                r'<form class="inline" method="post" action="[^"]*/%s"'
+                % act, text)
+            assert forms, "no %s form on %s" % (act, path)
+            assert all(f for f in forms), \
+                "a %s form on %s posts without a confirmation step" % (
+                    act, path)
