@@ -269,6 +269,12 @@ void adm_form_button(adm_t *a, const char *path, const char *label);
 /* The same with one more hidden field, name=value (e.g. next). */
 void adm_form_button_with(adm_t *a, const char *path, const char *label,
                           const char *name, const char *value);
+/* A select that must be changed: an empty "— choose —" first choice
+ * (required), then "*" labelled any (e.g. "every organization": a choice
+ * made on purpose, never a default), then the rows. */
+void adm_form_id_choose(adm_t *a, const adm_bad_t *b, const char *label,
+                        const char *name, PGresult *rows, const char *sel,
+                        const char *any);
 /* A hidden input (value escaped). */
 void adm_form_hidden(adm_t *a, const char *name, const char *value);
 /* The form field "next" when it is exactly prefix + a positive id in
@@ -293,6 +299,26 @@ void adm_form_filter_rows(adm_t *a, const char *label, const char *name,
  * caller confined to one). */
 void adm_form_filter_org(adm_t *a, const char *cur);
 void adm_form_filter_end(adm_t *a);
+
+/* An instant: RFC 3339 ("2030-01-31T12:00:00Z", "...:00.5+02:00"); with
+ * loose (HTML forms) also "2030-01-31" and "2030-01-31T12:00", UTC.
+ * Epoch seconds in *t; 0, or -1 when malformed. */
+int adm_form_instant(const char *s, int loose, long long *t);
+
+/* One-time forms. A form whose repeat would make the change again (a
+ * key's create and rotate answer 201 at the POST URL, so a refresh posts
+ * again) carries a hidden "form_id" from adm_form_once_new (16 random
+ * bytes in hex; NULL when there is no randomness: the form still works).
+ * The handler reads it (pages only: the API ignores it; *id NULL when
+ * absent; 0, or 1 with *b when malformed), and in its transaction asks
+ * adm_form_once_seen, under pg_advisory_xact_lock(hashtext(id)), for the
+ * object_id of the caller's earlier audit row of action in org whose
+ * detail has this form_id (0 none, -1 answered); its own audit row then
+ * records "form_id". No secret is kept, no table added. */
+const char *adm_form_once_new(adm_t *a);
+int adm_form_once_read(adm_t *a, adm_bad_t *b, const char **id);
+long long adm_form_once_seen(adm_t *a, const char *id, const char *action,
+                             long long org);
 
 /* ---------------------------------------------------------- shared */
 

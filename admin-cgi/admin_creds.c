@@ -82,6 +82,22 @@ static int cred_secret_check(adm_t *a, adm_bad_t *b, const char *s)
 }
 
 /* 0, 1 with *b, -1 answered. */
+/* The org (0: every org). The API's absent org_id means every org; the
+ * form's must be chosen, every organization being "*", so that nobody
+ * makes a credential global by leaving a default. */
+static int cred_org_read(adm_t *a, adm_bad_t *b, long long *org)
+{
+    const char *s = adm_field(a, "org_id");
+
+    *org = 0;
+    if (a->api || (s && strcmp(s, "*")))
+        return adm_form_id_field(a, b, "org_id", 0, org);
+    if (!s)
+        return adm_form_bad(a, b, 400, "org_id", "org_id: choose an "
+                            "organization, or every organization");
+    return 0;
+}
+
 static int cred_read(adm_t *a, adm_bad_t *b, cred_in_t *in)
 {
     size_t n;
@@ -101,7 +117,7 @@ static int cred_read(adm_t *a, adm_bad_t *b, cred_in_t *in)
         return adm_form_bad(a, b, 400, "name", "name must be at most %d "
                             "characters without control characters",
                             NAME_MAX_CHARS);
-    if (adm_form_id_field(a, b, "org_id", 0, &in->org))
+    if (cred_org_read(a, b, &in->org))
         return 1;
     if (!in->org && !adm_org_writable(a, 0))
         return adm_form_bad(a, b, 403, "org_id", "org_id is required: only a "
@@ -256,9 +272,12 @@ static int cred_form(adm_t *a, const adm_bad_t *b)
     adm_form_input(a, b, "Provider", "provider", "text",
                    adm_field(a, "provider"), " required maxlength=\"64\" "
                    "pattern=\"[A-Za-z0-9_.\\-]+\"");
-    adm_form_id_select(a, b, "Organization", "org_id", orgs,
-                       adm_field(a, "org_id"),
-                       adm_org_writable(a, 0) ? "every organization" : NULL);
+    if (adm_org_writable(a, 0))
+        adm_form_id_choose(a, b, "Organization", "org_id", orgs,
+                           adm_field(a, "org_id"), "every organization");
+    else                        /* confined: its own org, preselected */
+        adm_form_id_select(a, b, "Organization", "org_id", orgs,
+                           adm_field(a, "org_id"), NULL);
     adm_form_input(a, b, "Name (optional)", "name", "text",
                    adm_field(a, "name"), " maxlength=\"200\"");
     adm_form_input(a, b, "Secret", "secret", "password", "",

@@ -9,10 +9,13 @@
  * tests look for class "error" and the field names, whatever the page).
  * Values and labels are escaped here; callers pass plain text.
  */
+#include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <openssl/rand.h>
 
 #include "admin.h"
+#include "aura_vkey.h"
 
 /* ---------------------------------------------------------- refusals */
 
@@ -151,6 +154,96 @@ int adm_form_status_arg(adm_t *a, const char *const *set, const char *dflt,
     return 0;
 }
 
+/* ---------------------------------------------------------- instants */
+
+static int read_digits(const char **s, int n, int *out)
+{
+    int v = 0;
+
+    for (; n > 0; n--, (*s)++) {
+        if (**s < '0' || **s > '9')
+            return -1;
+        v = v * 10 + (**s - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int month_days(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return days[m - 1] + (m == 2 && leap);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (y >= 1970). */
+static long long civil_days(int y, int m, int d)
+{
+    long long days = 0;
+    int i;
+
+    for (i = 1970; i < y; i++)
+        days += 365 + ((i % 4 == 0 && i % 100 != 0) || i % 400 == 0);
+    for (i = 1; i < m; i++)
+        days += month_days(y, i);
+    return days + d - 1;
+}
+
+/* Time of day and zone after the date: "Thh:mm:ss[.frac](Z|+hh:mm)";
+ * with `loose` (HTML forms) also "Thh:mm[:ss]" read as UTC. Seconds
+ * from midnight UTC in *secs. */
+static int parse_clock(const char *s, int loose, long long *secs)
+{
+    int h, mi, se = 0, oh = 0, om = 0, sign = 0;
+
+    if (*s != 'T' && *s != 't' && *s != ' ')
+        return -1;
+    s++;
+    if (read_digits(&s, 2, &h) || *s++ != ':' || read_digits(&s, 2, &mi))
+        return -1;
+    if (*s == ':') {
+        s++;
+        if (read_digits(&s, 2, &se))
+            return -1;
+    }
+    if (*s == '.') {            /* fractions of a second: accepted, dropped */
+        if (s[1] < '0' || s[1] > '9')
+            return -1;
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            ;
+    }
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        sign = *s++ == '-' ? -1 : 1;
+        if (read_digits(&s, 2, &oh) || *s++ != ':' || read_digits(&s, 2, &om))
+            return -1;
+    } else if (!loose) {
+        return -1;              /* RFC 3339 requires the offset */
+    }
+    if (*s || h > 23 || mi > 59 || se > 59 || oh > 23 || om > 59)
+        return -1;
+    *secs = h * 3600LL + mi * 60 + se - sign * (oh * 3600LL + om * 60);
+    return 0;
+}
+
+int adm_form_instant(const char *s, int loose, long long *t)
+{
+    int y, m, d;
+    long long secs = 0;
+
+    if (read_digits(&s, 4, &y) || *s++ != '-' || read_digits(&s, 2, &m)
+        || *s++ != '-' || read_digits(&s, 2, &d))
+        return -1;
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
+        return -1;
+    if ((*s || !loose) && parse_clock(s, loose, &secs))
+        return -1;
+    *t = civil_days(y, m, d) * 86400 + secs;
+    return 0;
+}
+
 /* ---------------------------------------------------------- controls */
 
 static void label_for(adm_t *a, const char *name, const char *label)
@@ -221,6 +314,22 @@ void adm_form_id_select(adm_t *a, const adm_bad_t *b, const char *label,
         adm_esc(a, none);
         adm_puts(a, "</option>");
     }
+    adm_form_options(a, rows, sel);
+    adm_puts(a, "</select>\n");
+    adm_form_field_error(a, b, name);
+}
+
+void adm_form_id_choose(adm_t *a, const adm_bad_t *b, const char *label,
+                        const char *name, PGresult *rows, const char *sel,
+                        const char *any)
+{
+    label_for(a, name, label);
+    adm_printf(a, "<select id=\"f-%s\" name=\"%s\" required>"
+               "<option value=\"\">— choose —</option>", name, name);
+    adm_printf(a, "<option value=\"*\"%s>",
+               sel && !strcmp(sel, "*") ? " selected" : "");
+    adm_esc(a, any);
+    adm_puts(a, "</option>");
     adm_form_options(a, rows, sel);
     adm_puts(a, "</select>\n");
     adm_form_field_error(a, b, name);
@@ -338,4 +447,51 @@ void adm_form_filter_org(adm_t *a, const char *cur)
 void adm_form_filter_end(adm_t *a)
 {
     adm_puts(a, "<button type=\"submit\">Show</button></form>\n");
+}
+
+/* ---------------------------------------------------------- one-time */
+
+#define ONCE_BYTES 16
+
+const char *adm_form_once_new(adm_t *a)
+{
+    unsigned char r[ONCE_BYTES];
+
+    if (RAND_bytes(r, sizeof(r)) != 1) {
+        /* the form still works, it just cannot tell a repeat */
+        fprintf(stderr, "aura-admin: no randomness for a form_id\n");
+        return NULL;
+    }
+    return aura_hex(a->p, r, sizeof(r));
+}
+
+int adm_form_once_read(adm_t *a, adm_bad_t *b, const char **id)
+{
+    const char *s = a->api ? NULL : adm_field(a, "form_id");
+
+    *id = s;
+    if (s && (strlen(s) != 2 * ONCE_BYTES
+              || strspn(s, "0123456789abcdef") != 2 * ONCE_BYTES))
+        return adm_form_bad(a, b, 400, "form_id", "form_id is not one this "
+                            "console made: reload the form and submit it "
+                            "again");
+    return 0;
+}
+
+long long adm_form_once_seen(adm_t *a, const char *id, const char *action,
+                             long long org)
+{
+    const char *pv[4] = {id, a->user, action, adm_id(a, org)};
+    PGresult *r;
+
+    /* Its own statement: a READ COMMITTED statement sees what committed
+     * before it began, so the look-up must begin after the lock is held
+     * (a twin request that held it has committed its audit row by then). */
+    if (!adm_qx(a, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, pv)
+        || !(r = adm_qx(a, "SELECT object_id FROM audit_log WHERE org_id = "
+                           "$4::bigint AND action = $3 AND actor = $2 AND "
+                           "detail->>'form_id' = $1 ORDER BY id LIMIT 1",
+                        4, pv)))
+        return -1;
+    return PQntuples(r) ? adm_parse_id(adm_v(r, 0, "object_id")) : 0;
 }

@@ -30,6 +30,7 @@ typedef struct {
     const char *models_sql;     /* a text[] literal, or NULL */
     const char *expires_in;     /* as given */
     const char *expires;        /* normalised UTC, or NULL */
+    const char *form_id;        /* the page's one-time form, or NULL */
 } key_in_t;
 
 static int name_check(adm_t *a, adm_bad_t *b, const char *name)
@@ -127,97 +128,6 @@ static json_object *models_input(adm_t *a)
     return text ? models_from_text(a, text) : NULL;
 }
 
-static int read_digits(const char **s, int n, int *out)
-{
-    int v = 0;
-
-    for (; n > 0; n--, (*s)++) {
-        if (**s < '0' || **s > '9')
-            return -1;
-        v = v * 10 + (**s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int month_days(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return days[m - 1] + (m == 2 && leap);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (y >= 1970). */
-static long long civil_days(int y, int m, int d)
-{
-    long long days = 0;
-    int i;
-
-    for (i = 1970; i < y; i++)
-        days += 365 + ((i % 4 == 0 && i % 100 != 0) || i % 400 == 0);
-    for (i = 1; i < m; i++)
-        days += month_days(y, i);
-    return days + d - 1;
-}
-
-/* Time of day and zone after the date: "Thh:mm:ss[.frac](Z|+hh:mm)";
- * with `loose` (HTML forms) also "Thh:mm[:ss]" read as UTC. Seconds
- * from midnight UTC in *secs. */
-static int parse_clock(const char *s, int loose, long long *secs)
-{
-    int h, mi, se = 0, oh = 0, om = 0, sign = 0;
-
-    if (*s != 'T' && *s != 't' && *s != ' ')
-        return -1;
-    s++;
-    if (read_digits(&s, 2, &h) || *s++ != ':' || read_digits(&s, 2, &mi))
-        return -1;
-    if (*s == ':') {
-        s++;
-        if (read_digits(&s, 2, &se))
-            return -1;
-    }
-    if (*s == '.') {            /* fractions of a second: accepted, dropped */
-        if (s[1] < '0' || s[1] > '9')
-            return -1;
-        for (s++; *s >= '0' && *s <= '9'; s++)
-            ;
-    }
-    if (*s == 'Z' || *s == 'z') {
-        s++;
-    } else if (*s == '+' || *s == '-') {
-        sign = *s++ == '-' ? -1 : 1;
-        if (read_digits(&s, 2, &oh) || *s++ != ':' || read_digits(&s, 2, &om))
-            return -1;
-    } else if (!loose) {
-        return -1;              /* RFC 3339 requires the offset */
-    }
-    if (*s || h > 23 || mi > 59 || se > 59 || oh > 23 || om > 59)
-        return -1;
-    *secs = h * 3600LL + mi * 60 + se - sign * (oh * 3600LL + om * 60);
-    return 0;
-}
-
-/* An instant: RFC 3339 ("2030-01-31T12:00:00Z", "...:00.5+02:00"); with
- * `loose` (HTML forms) also "2030-01-31" and "2030-01-31T12:00", UTC.
- * Epoch seconds in *t, or -1 when malformed. */
-static int parse_instant(const char *s, int loose, long long *t)
-{
-    int y, m, d;
-    long long secs = 0;
-
-    if (read_digits(&s, 4, &y) || *s++ != '-' || read_digits(&s, 2, &m)
-        || *s++ != '-' || read_digits(&s, 2, &d))
-        return -1;
-    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
-        return -1;
-    if ((*s || !loose) && parse_clock(s, loose, &secs))
-        return -1;
-    *t = civil_days(y, m, d) * 86400 + secs;
-    return 0;
-}
-
 static int expiry_check(adm_t *a, adm_bad_t *b, key_in_t *in)
 {
     long long t;
@@ -228,7 +138,7 @@ static int expiry_check(adm_t *a, adm_bad_t *b, key_in_t *in)
     in->expires = NULL;
     if (!in->expires_in)
         return 0;
-    if (parse_instant(in->expires_in, !a->api, &t))
+    if (adm_form_instant(in->expires_in, !a->api, &t))
         return adm_form_bad(a, b, 400, "expires_at", "expires_at: %s",
                             a->api ? "not an RFC 3339 date-time "
                             "(e.g. 2030-01-31T00:00:00Z)"
@@ -408,6 +318,9 @@ static long long key_store(adm_t *a, const key_in_t *in, long long from,
     }
     *secret = key;
     detail = key_detail(kid, in->name);
+    if (in->form_id)
+        json_object_object_add(detail, "form_id",
+                               json_object_new_string(in->form_id));
     if (from)
         json_object_object_add(detail, "rotated_from",
                                json_object_new_int64(from));
@@ -422,7 +335,8 @@ long long adm_key_insert(adm_t *a, const char *name, long long org,
                          json_object *models, const char *expires,
                          long long rotated_from, const char **secret)
 {
-    key_in_t in = {name, org, team, project, models, NULL, expires, NULL};
+    key_in_t in = {name, org, team, project, models, NULL, expires, NULL,
+                   NULL};
     adm_bad_t b = {0, NULL, NULL};
     int rc = key_check(a, &b, &in);
 
@@ -436,10 +350,17 @@ long long adm_key_insert(adm_t *a, const char *name, long long org,
 /* The key's two buttons, to keys/ID/rotate and keys/ID/revoke. */
 static void key_buttons(adm_t *a, const char *id)
 {
-    adm_form_button(a, apr_pstrcat(a->p, "/keys/", id, "/rotate", NULL),
-                    "Rotate");
+    adm_form_button_with(a, apr_pstrcat(a->p, "/keys/", id, "/rotate", NULL),
+                         "Rotate", "form_id", adm_form_once_new(a));
     adm_form_button(a, apr_pstrcat(a->p, "/keys/", id, "/revoke", NULL),
                     "Revoke");
+}
+
+/* The way back to the list, at the end of a key's pages. */
+static void keys_link(adm_t *a, const char *text)
+{
+    adm_printf(a, "<p><a href=\"%s/keys\">%s</a></p>\n",
+               adm_escs(a->p, a->base), text);
 }
 
 static const char *or_dash(const char *s)
@@ -541,6 +462,7 @@ static int key_create_form(adm_t *a, const adm_bad_t *b)
     adm_printf(a, "<h2>New key</h2><form class=\"box\" method=\"post\" "
                "action=\"%s/keys\">", adm_escs(a->p, a->base));
     adm_csrf_input(a);
+    adm_form_hidden(a, "form_id", adm_form_once_new(a));
     adm_form_top_error(a, b, key_create_fields);
     adm_form_input(a, b, "Name", "name", "text", adm_field(a, "name"),
                    " required maxlength=\"200\"");
@@ -703,8 +625,7 @@ static int key_page_of(adm_t *a, long long id, const adm_bad_t *kb,
         key_edit_form(a, r, kb);
     if (adm_key_policy_section(a, adm_v(r, 0, "id"), writable, live, pb))
         return a->status;
-    adm_printf(a, "<p><a href=\"%s/keys\">All keys</a></p>\n",
-               adm_escs(a->p, a->base));
+    keys_link(a, "All keys");
     a->status = kb ? kb->status : pb ? pb->status : 200;
     return adm_page_end(a);
 }
@@ -755,8 +676,7 @@ static int key_created(adm_t *a, PGresult *r, const char *secret)
     adm_esc(a, secret);
     adm_puts(a, "</p>\n");
     key_facts(a, r);
-    adm_printf(a, "<p><a href=\"%s/keys\">Back to the keys</a></p>\n",
-               adm_escs(a->p, a->base));
+    keys_link(a, "Back to the keys");
     a->status = 201;
     return adm_page_end(a);
 }
@@ -768,22 +688,79 @@ static int key_bad(adm_t *a, const adm_bad_t *b, int edit)
     return edit ? key_page(a, b) : key_list_page(a, b);
 }
 
+/* A 409 about the key id: before, its prefix (a link to its page in
+ * HTML), after. */
+static int key_conflict(adm_t *a, long long id, const char *before,
+                        const char *after)
+{
+    PGresult *r = key_fetch(a, id, 0);
+    const char *prefix = r && PQntuples(r) ? adm_v(r, 0, "prefix") : NULL;
+
+    if (!r)
+        return a->status;
+    if (a->api || !prefix)
+        return adm_error(a, 409, "conflict", NULL, "%s%s%s", before,
+                         prefix ? prefix : "(not visible)", after);
+    a->len = 0;
+    adm_page_begin(a, "Already done", "keys");
+    adm_puts(a, "<p class=\"error\">");
+    adm_esc(a, before);
+    adm_printf(a, "<a href=\"%s/keys/%lld\"><code>",
+               adm_escs(a->p, a->base), id);
+    adm_esc(a, prefix);
+    adm_puts(a, "</code></a>");
+    adm_esc(a, after);
+    adm_puts(a, "</p>\n");
+    keys_link(a, "All keys");
+    a->status = 409;
+    return adm_page_end(a);
+}
+
+/* In the change's transaction: was this one-time form (fid, NULL: none)
+ * posted before, e.g. a refreshed "Key created" page? 0: no, go on; else
+ * the 409 answered, naming the key it made (rolled back). */
+static int key_once(adm_t *a, const char *fid, const char *action,
+                    long long org)
+{
+    long long prior = fid && org ? adm_form_once_seen(a, fid, action, org)
+                                 : 0;
+
+    if (prior < 0)
+        return adm_abort(a);
+    if (!prior)
+        return 0;
+    adm_rollback(a);
+    return key_conflict(a, prior, "This form was already submitted: key ",
+                        " exists; its secret was shown once and cannot be "
+                        "shown again.");
+}
+
 static int key_create(adm_t *a)
 {
     key_in_t in;
     adm_key_policy_t *kp = NULL;
     adm_bad_t b = {0, NULL, NULL};
-    const char *secret = NULL;
+    const char *secret = NULL, *fid;
     long long id;
     PGresult *r;
-    int rc = key_read(a, &b, &in);
+    int rc;
 
-    if (!rc)
-        rc = adm_key_policy_read(a, &b, &kp);
-    if (rc)
-        return rc < 0 ? a->status : key_bad(a, &b, 0);
-    if (adm_begin(a))
+    if (adm_form_once_read(a, &b, &fid))
+        return key_bad(a, &b, 0);
+    /* The repeat is told before the input is checked again: a refresh
+     * hours later must not be refused for, say, an expiry now past. */
+    if (adm_begin(a) || (rc = key_once(a, fid, "key.create",
+                             adm_parse_id(adm_field(a, "org_id")))) != 0)
         return a->status;
+    if (!(rc = key_read(a, &b, &in)))
+        rc = adm_key_policy_read(a, &b, &kp);
+    if (rc < 0)
+        return adm_abort(a);
+    if (rc) {
+        adm_rollback(a);
+        return key_bad(a, &b, 0);
+    }
+    in.form_id = fid;
     /* the key's budget and limit in its transaction: all or nothing */
     if (!(id = key_store(a, &in, 0, &secret))
         || adm_key_policy_insert(a, kp, id, in.org))
@@ -943,26 +920,47 @@ static int key_revoke(adm_t *a)
 
 /* A new key with the old one's scope and settings, the old one revoked,
  * in one transaction: there is never a moment with both or neither. */
+/* Why the locked key r cannot be rotated (rolled back): revoked (by a
+ * rotation: its successor named, the key to rotate now) or expired. */
+static int key_not_live(adm_t *a, PGresult *r)
+{
+    const char *pv[1] = {adm_v(r, 0, "id")};
+    PGresult *n;
+    int revoked = strcmp(adm_v(r, 0, "status"), "active") != 0;
+
+    adm_rollback(a);
+    if (revoked && !(n = adm_qx(a, "SELECT id FROM virtual_keys WHERE "
+                                   "rotated_from = $1 ORDER BY id LIMIT 1",
+                                1, pv)))
+        return a->status;
+    if (revoked && PQntuples(n))
+        return key_conflict(a, adm_parse_id(adm_v(n, 0, "id")),
+                            "This key was already rotated: its successor is "
+                            "key ", "; only a live key can be rotated.");
+    return adm_error(a, 409, "conflict", NULL, "the key is %s: only a live "
+                     "key can be rotated", revoked ? "revoked" : "expired");
+}
+
 static int key_rotate(adm_t *a)
 {
     PGresult *r, *n;
     key_in_t in;
     adm_bad_t b;
-    const char *secret = NULL;
+    const char *secret = NULL, *fid;
     long long id;
-    int rc = key_begin(a, &r);
+    int rc;
 
-    if (rc)
+    if (adm_form_once_read(a, &b, &fid))
+        return adm_form_refuse(a, &b);
+    if ((rc = key_begin(a, &r)) != 0
+        || (rc = key_once(a, fid, "key.rotate",
+                          adm_parse_id(adm_v(r, 0, "org_id")))) != 0)
         return rc;
     if (strcmp(adm_v(r, 0, "status"), "active")
-        || !strcmp(adm_v(r, 0, "expired"), "t")) {
-        adm_rollback(a);
-        return adm_error(a, 409, "conflict", NULL, "the key is %s: only a "
-                         "live key can be rotated",
-                         strcmp(adm_v(r, 0, "status"), "active")
-                         ? "revoked" : "expired");
-    }
+        || !strcmp(adm_v(r, 0, "expired"), "t"))
+        return key_not_live(a, r);
     memset(&in, 0, sizeof(in));
+    in.form_id = fid;
     in.name = adm_v(r, 0, "name");
     in.org = adm_parse_id(adm_v(r, 0, "org_id"));
     in.team = adm_parse_id(adm_v(r, 0, "team_id"));

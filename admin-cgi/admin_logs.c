@@ -236,7 +236,7 @@ static void reqs_row(adm_t *a, PGresult *r, int i)
     const char *hit = adm_v(r, i, "cache_hit");
 
     adm_puts(a, "<tr>");
-    rep_td(a, adm_v(r, i, "created_at"));
+    rep_td_time(a, adm_v(r, i, "created_at"));
     rep_td(a, adm_v(r, i, "org_name"));
     td_key(a, r, i);
     rep_td(a, adm_v(r, i, "end_user"));
@@ -339,7 +339,7 @@ static void audit_row(adm_t *a, PGresult *r, int i)
     const char *oid = adm_v(r, i, "object_id");
 
     adm_puts(a, "<tr>");
-    rep_td(a, adm_v(r, i, "at"));
+    rep_td_time(a, adm_v(r, i, "at"));
     rep_td(a, adm_v(r, i, "actor"));
     rep_td(a, adm_v(r, i, "action"));
     rep_td(a, apr_pstrcat(a->p, adm_v(r, i, "object_type"), oid ? " #" : "",

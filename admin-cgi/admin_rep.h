@@ -57,6 +57,9 @@ void rep_anchor(adm_t *a, const char *path, const char *qs,
 /* <td>s of escaped text; td_num right-aligned. */
 void rep_td(adm_t *a, const char *s);
 void rep_td_num(adm_t *a, const char *s);
+/* A REP_UTC_TS time as the pages show times, "2030-01-31 12:00" (the
+ * whole of it, seconds included, as the cell's title). */
+void rep_td_time(adm_t *a, const char *ts);
 /* The <thead> of the columns, and the <tbody> opened. */
 void rep_th_row(adm_t *a, const char *const *cols);
 

@@ -234,6 +234,21 @@ void rep_anchor(adm_t *a, const char *path, const char *qs, const char *text)
     adm_puts(a, "</a>");
 }
 
+void rep_td_time(adm_t *a, const char *ts)
+{
+    char m[17];                 /* "YYYY-MM-DD HH:MM" */
+
+    if (!ts || strlen(ts) < 16) {
+        rep_td(a, ts);
+        return;
+    }
+    memcpy(m, ts, 16);
+    m[10] = ' ';
+    m[16] = '\0';
+    adm_printf(a, "<td title=\"%s\">%s</td>", adm_escs(a->p, ts),
+               adm_escs(a->p, m));
+}
+
 void rep_td(adm_t *a, const char *s)
 {
     adm_puts(a, "<td>");
@@ -541,22 +556,31 @@ typedef struct {
     const char *id_sql;         /* group_id */
     const char *name_sql;       /* group_name */
     const char *join;
+    /* group_name when the report spans every org, or NULL: names are
+     * unique within an org only, so two orgs' "alice" would be two rows
+     * that read the same: "alice (org acme)". */
+    const char *span_sql;
 } group_t;
+
+#define IN_ORG(name) name " || ' (org ' || go.name || ')'"
+#define ORG_OF_G " LEFT JOIN organizations go ON go.id = g.org_id"
 
 static const group_t groups[] = {
     {"org", "Organization", "l.org_id", "g.name",
-     "LEFT JOIN organizations g ON g.id = l.org_id"},
+     "LEFT JOIN organizations g ON g.id = l.org_id", NULL},
     {"team", "Team", "l.team_id", "g.name",
-     "LEFT JOIN teams g ON g.id = l.team_id"},
+     "LEFT JOIN teams g ON g.id = l.team_id" ORG_OF_G, IN_ORG("g.name")},
     {"project", "Project", "l.project_id", "g.name",
-     "LEFT JOIN projects g ON g.id = l.project_id"},
+     "LEFT JOIN projects g ON g.id = l.project_id" ORG_OF_G,
+     IN_ORG("g.name")},
     {"end_user", "End-user", "l.end_user_id", "g.external_id",
-     "LEFT JOIN end_users g ON g.id = l.end_user_id"},
+     "LEFT JOIN end_users g ON g.id = l.end_user_id" ORG_OF_G,
+     IN_ORG("g.external_id")},
     {"key", "Key", "l.key_id", "g.name",
-     "LEFT JOIN virtual_keys g ON g.key_id = l.key_id"},
-    {"model", "Model", "NULL::bigint", "l.model", ""},
-    {"provider", "Provider", "NULL::bigint", "l.provider", ""},
-    {NULL, NULL, NULL, NULL, NULL}
+     "LEFT JOIN virtual_keys g ON g.key_id = l.key_id", NULL},
+    {"model", "Model", "NULL::bigint", "l.model", "", NULL},
+    {"provider", "Provider", "NULL::bigint", "l.provider", "", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL}
 };
 static const char *const group_names[] = {"org", "team", "project",
     "end_user", "key", "model", "provider", NULL};
@@ -628,7 +652,8 @@ static PGresult *costs_q(adm_t *a, const costs_t *c)
     const char *sql = apr_pstrcat(a->p,
         "SELECT to_char(date_trunc($1::text, l.created_at AT TIME ZONE"
         " 'UTC'), 'YYYY-MM-DD') AS bucket, ", c->g->id_sql, " AS group_id, ",
-        c->g->name_sql, " AS group_name, count(*) AS requests,"
+        c->org || !c->g->span_sql ? c->g->name_sql : c->g->span_sql,
+        " AS group_name, count(*) AS requests,"
         " sum(l.input_tokens)::bigint AS input_tokens,"
         " sum(l.output_tokens)::bigint AS output_tokens,"
         " trim_scale(sum(l.cost_total)) AS cost_usd,"  /* 0.0123, for CSV */
