@@ -223,6 +223,18 @@ def ledger_rec(org_id, rid):
             "http_status": 200, "status": "completed"}
 
 
+def tenant_with_credential(tgw, pg):
+    """A new org with a key, and its own credential for the provider
+    "sim" (OPENAI_KEY): (tenant, key, credential id)."""
+    t = Tenant(pg)
+    _, key = t.key()
+    r = tgw.api("POST", "/credentials", {"provider": "sim",
+                                         "org_id": t.org_id,
+                                         "secret": OPENAI_KEY})
+    assert r.status == 201, r
+    return t, key, r.json()["id"]
+
+
 def lock_table(pg, table):
     c = pg.connect()
     c.autocommit = False
@@ -234,13 +246,7 @@ def test_org_credential_while_ingest_is_stuck(H, tgw, sim, pg):
     """A spool backlog whose ingestion is stuck (a lock on usage_ledger)
     must not delay the first credentials load after a restart: the org's
     requests carry the org's credential (before: the configured key)."""
-    t = Tenant(pg)
-    _, key = t.key()
-    r = tgw.api("POST", "/credentials", {"provider": "sim",
-                                         "org_id": t.org_id,
-                                         "secret": OPENAI_KEY})
-    assert r.status == 201, r
-    cid = r.json()["id"]
+    t, key, cid = tenant_with_credential(tgw, pg)
     try:
         assert wait_for(lambda: upstream_of(tgw, sim, key)[1] ==
                         "Bearer " + OPENAI_KEY, 5)
@@ -372,13 +378,7 @@ def test_child_forked_while_database_is_down_keeps_credentials(H, bh, tgw,
     credentials_unavailable from every new child until the database came
     back)."""
     _, g = bh
-    t = Tenant(pg)
-    _, key = t.key()
-    r = tgw.api("POST", "/credentials", {"provider": "sim",
-                                         "org_id": t.org_id,
-                                         "secret": OPENAI_KEY})
-    assert r.status == 201, r
-    cid = r.json()["id"]
+    t, key, cid = tenant_with_credential(tgw, pg)
     try:
         g.stop()
         g.start(H.module_path())          # the parent loads the credential
