@@ -17,6 +17,8 @@ import uuid
 
 import pytest
 
+from admin_util import uniq, ok, audit_mark, audit_since
+
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 MISSING = 987654321                     # an id no test creates
 KEY_FIELDS = {"id", "key_id", "prefix", "name", "org_id", "team_id",
@@ -25,18 +27,6 @@ KEY_FIELDS = {"id", "key_id", "prefix", "name", "org_id", "team_id",
               "rotated_from"}
 PRICED = "priced-chat"                  # models-test.json: sim, priced
 OTHER = "unpriced-text"                 # models-test.json: sim, no price
-
-
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def ok(r, status=200):
-    assert r.status == status, "HTTP %d, want %d: %r" % (
-        r.status, status, r.body[:600])
-    assert r.headers.get("content-type", "").startswith(
-        "application/json"), r.headers
-    return r.json()
 
 
 def api_error(r, status, etype, field=None):
@@ -81,18 +71,6 @@ def check_ts(obj, *names):
 # --------------------------------------------------------------------------
 # audit rows
 # --------------------------------------------------------------------------
-
-def audit_mark(pg):
-    return pg.scalar("SELECT coalesce(max(id), 0) FROM audit_log")
-
-
-def audit_since(pg, mark):
-    cols = ("id", "actor", "action", "object_type", "object_id", "org_id",
-            "detail")
-    return [dict(zip(cols, r)) for r in pg.query(
-        "SELECT id, actor, action, object_type, object_id, org_id, detail "
-        "FROM audit_log WHERE id > %s ORDER BY id", (mark,))]
-
 
 def assert_audited(pg, mark, action, object_id, actor="admin"):
     rows = audit_since(pg, mark)

@@ -10,9 +10,10 @@ test makes its own orgs.
 
 import html.parser
 import re
-import uuid
 
 import pytest
+
+from admin_util import uniq, ok, audit_mark, audit_since
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 BUDGET_FIELDS = {"id", "org_id", "scope_type", "scope_id", "amount_usd",
@@ -21,16 +22,6 @@ BUDGET_FIELDS = {"id", "org_id", "scope_type", "scope_id", "amount_usd",
 LIMIT_FIELDS = {"id", "org_id", "scope_type", "scope_id", "requests_per_min",
                 "tokens_per_min", "concurrency", "status", "created_at",
                 "updated_at"}
-
-
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def ok(r, status=200):
-    assert r.status == status, "HTTP %d, want %d: %r" % (
-        r.status, status, r.body[:600])
-    return r.json()
 
 
 def api_error(r, status, field):
@@ -42,18 +33,6 @@ def api_error(r, status, field):
         e["field"], field, e)
     assert isinstance(e["message"], str) and e["message"], e
     return e
-
-
-def audit_since(pg, mark):
-    cols = ("action", "object_type", "object_id", "org_id", "actor",
-            "detail")
-    return [dict(zip(cols, r)) for r in pg.query(
-        "SELECT action, object_type, object_id, org_id, actor, detail "
-        "FROM audit_log WHERE id > %s ORDER BY id", (mark,))]
-
-
-def audit_mark(pg):
-    return pg.scalar("SELECT coalesce(max(id), 0) FROM audit_log")
 
 
 def org_rows(pg, table, org_id):

@@ -19,6 +19,8 @@ import uuid
 
 import pytest
 
+from admin_util import uniq, ok
+
 PAGES = ["/", "/orgs", "/teams", "/projects", "/end-users", "/keys",
          "/credentials", "/budgets", "/limits", "/costs", "/costs.csv",
          "/requests", "/audit", "/admins"]
@@ -26,16 +28,6 @@ XSS = "<script>alert(1)</script>"
 ATTR = '" onmouseover="alert(2)'
 SQLI = "x'); DROP TABLE organizations;--"
 LIKE = "%_\\"
-
-
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def ok(r, status=200):
-    assert r.status == status, "HTTP %d, want %d: %r" % (
-        r.status, status, r.body[:600])
-    return r.json()
 
 
 class _ById(html.parser.HTMLParser):

@@ -13,11 +13,9 @@ Through the real httpd, the aura-admin CGI and PostgreSQL (`tgw`).
 import re
 import uuid
 
+from admin_util import uniq
+
 FORM_ID = re.compile(r'name="form_id" value="([0-9a-f]{32})"')
-
-
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
 
 
 def key_form(org_id, form_id, **fields):
