@@ -13,9 +13,7 @@
  * key_id is public (lists, logs), so without the secret nobody learns
  * whether a key exists, was revoked or expired.
  *
- * After routing, aura_auth_check_model applies the key's model policy,
- * then refuses a request whose provider credential cannot be known
- * (aura_cred_gate): never another credential in its place.
+ * After routing, aura_auth_check_model applies the key's model policy.
  */
 #include <string.h>
 #include <strings.h>
@@ -225,39 +223,6 @@ static int qualified_allowed(apr_pool_t *p, const apr_array_header_t *a,
                                              NULL));
 }
 
-/* Refuses a request whose provider credential cannot be known: the
- * table never loaded (the configured key might not be the one this org
- * is meant to use), or the row that applies does not open (falling back
- * to another credential would bill or expose the wrong account). */
-static int credential_gate(aura_exchange_t *ex)
-{
-    apr_int64_t org = ex->tenant ? ex->tenant->org_id : 0;
-    const char *pv = ex->provider->name;
-    aura_error_t *e;
-
-    switch (aura_cred_gate(org, pv)) {
-    case AURA_CRED_USE:
-        return DECLINED;
-    case AURA_CRED_NOT_LOADED:
-        AURA_LOG(ex, APLOG_WARNING, "provider credentials not loaded from "
-                 "the tenant store yet: request refused");
-        e = aura_error_make(ex->r->pool, 503, "server_error",
-                            "credentials_unavailable", NULL, "The provider "
-                            "credentials could not be loaded from the "
-                            "tenant store yet. Try again shortly.");
-        e->retry_after = "1";
-        return aura_send_error(ex, e);
-    default:
-        AURA_LOG(ex, APLOG_ERR, "org %" APR_INT64_T_FMT ": the stored "
-                 "credential for provider %s cannot be opened: request "
-                 "refused", org, pv);
-        return aura_send_error(ex, aura_error_make(ex->r->pool, 503,
-            "server_error", "credentials_unavailable", NULL, "The stored "
-            "credential for provider '%s' cannot be used; an administrator "
-            "must replace it.", pv));
-    }
-}
-
 /* Allowed when the model as resolved (what is served and billed) or as
  * "provider/upstream-id" matches; the name as asked counts too, unless a
  * per-directory alias (which a .htaccess author controls) turned it into
@@ -274,7 +239,7 @@ int aura_auth_check_model(aura_exchange_t *ex)
         qualified_allowed(p, t->allowed, rs->provider, rs->upstream_model) ||
         (rs->requested && aura_model_allowed(t->allowed, rs->requested) &&
          !(aliases && apr_table_get(aliases, rs->requested))))
-        return credential_gate(ex);
+        return DECLINED;
     return aura_send_error(ex, aura_error_make(p, 403, "permission_error",
         "model_not_allowed", "model", "The model '%s' is not allowed for "
         "this API key (allowed: %s).", rs->name,

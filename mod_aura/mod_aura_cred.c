@@ -13,7 +13,7 @@
  * With a master key, the configured AuraProviderKey is only what an org
  * without a row (and without an every-org row) uses: so until the table
  * has loaded once, and for an org whose row does not open, the request
- * is refused (aura_cred_gate) rather than sent with another credential.
+ * is refused (aura_cred_pick) rather than sent with another credential.
  *
  * The parent loads a first table at post_config and every child starts
  * from that copy (fork): a child started while PostgreSQL is down then
@@ -39,6 +39,13 @@ static const char *const CRED_SQL =
  * its org's requests to its provider, not let them fall through to the
  * every-org credential or the configured key. */
 #define UNUSABLE ""
+
+/* What the table says for one org and provider. */
+typedef enum {
+    AURA_CRED_USE = 0,      /* a credential, or the configured key */
+    AURA_CRED_NOT_LOADED,   /* credentials in use, table not loaded yet */
+    AURA_CRED_UNUSABLE      /* the row that applies does not open */
+} aura_cred_gate_e;
 
 typedef struct cred_table {
     apr_pool_t *pool;
@@ -214,7 +221,7 @@ static const char *find(apr_int64_t org, const char *provider)
 }
 
 /* Under the read lock: the org's row, else the every-org row; *secret
- * NULL means the configured key. Copied into p (NULL: not copied). */
+ * NULL means the configured key. Copied into p. */
 static aura_cred_gate_e choose(apr_pool_t *p, apr_int64_t org,
                                const char *provider, const char **secret)
 {
@@ -229,7 +236,7 @@ static aura_cred_gate_e choose(apr_pool_t *p, apr_int64_t org,
         v = find(0, provider);
     if (v && !*v)
         return AURA_CRED_UNUSABLE;
-    if (v && p)
+    if (v)
         *secret = apr_pstrdup(p, v);
     return AURA_CRED_USE;
 }
@@ -242,37 +249,52 @@ static int in_use(void)
     return ty && ty->has_master && cred_lock;
 }
 
-aura_cred_gate_e aura_cred_gate(apr_int64_t org, const char *provider)
+/* A request whose provider credential cannot be known is refused: the
+ * table never loaded (the configured key might not be the one this org
+ * is meant to use), or the row that applies does not open (falling back
+ * to another credential would bill or expose the wrong account). */
+static int refuse(aura_exchange_t *ex, aura_cred_gate_e why,
+                  apr_int64_t org)
 {
-    aura_cred_gate_e g;
-    const char *unused;
+    const char *pv = ex->provider->name;
+    aura_error_t *e;
 
-    if (!in_use())
-        return AURA_CRED_USE;
-    apr_thread_rwlock_rdlock(cred_lock);
-    g = choose(NULL, org, provider, &unused);
-    apr_thread_rwlock_unlock(cred_lock);
-    return g;
+    if (why == AURA_CRED_NOT_LOADED) {
+        AURA_LOG(ex, APLOG_WARNING, "provider credentials not loaded from "
+                 "the tenant store yet: request refused");
+        e = aura_error_make(ex->r->pool, 503, "server_error",
+                            "credentials_unavailable", NULL, "The provider "
+                            "credentials could not be loaded from the "
+                            "tenant store yet. Try again shortly.");
+        e->retry_after = "1";
+        return aura_send_error(ex, e);
+    }
+    AURA_LOG(ex, APLOG_ERR, "org %" APR_INT64_T_FMT ": the stored "
+             "credential for provider %s cannot be opened: request "
+             "refused", org, pv);
+    return aura_send_error(ex, aura_error_make(ex->r->pool, 503,
+        "server_error", "credentials_unavailable", NULL, "The stored "
+        "credential for provider '%s' cannot be used; an administrator "
+        "must replace it.", pv));
 }
 
-/* The gate (aura_auth_check_model) has passed. Should a table swapped in
- * since then make the row unusable, an empty credential is sent rather
- * than another one, and the provider refuses the request. Empty, not
- * NULL: NULL would be the configured key of an AWS provider (its key is
- * NULL, its signing keys are the configured credential). */
-const char *aura_cred_pick(aura_exchange_t *ex)
+int aura_cred_pick(aura_exchange_t *ex)
 {
     const aura_provider_t *pv = ex->provider;
+    apr_int64_t org = ex->tenant ? ex->tenant->org_id : 0;
     const char *v = NULL;
     aura_cred_gate_e g;
 
+    ex->upstream_key = pv->key;
     if (!in_use())
-        return pv->key;
+        return DECLINED;
+    /* One look under one lock: what is checked is what is used. */
     apr_thread_rwlock_rdlock(cred_lock);
-    g = choose(ex->r->pool, ex->tenant ? ex->tenant->org_id : 0, pv->name,
-               &v);
+    g = choose(ex->r->pool, org, pv->name, &v);
     apr_thread_rwlock_unlock(cred_lock);
     if (g != AURA_CRED_USE)
-        return UNUSABLE;
-    return v ? v : pv->key;
+        return refuse(ex, g, org);
+    if (v)
+        ex->upstream_key = v;
+    return DECLINED;
 }

@@ -449,9 +449,11 @@ static int proxy(aura_exchange_t *ex)
     aura_error_t *err;
     aura_http_outcome_e outcome;
     const char *detail = NULL;
+    int rc;
 
+    if ((rc = aura_cred_pick(ex)) != DECLINED)
+        return rc;
     ex->adapter = pick_adapter(ex);
-    ex->upstream_key = aura_cred_pick(ex);
     note_dropped_tools(ex);
     if ((err = prepare_upstream(ex)) != NULL)
         return aura_send_error(ex, err);

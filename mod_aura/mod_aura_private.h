@@ -78,9 +78,6 @@ int aura_count_tokens(aura_exchange_t *ex, const char *body, apr_size_t len);
 /* mod_aura_auth.c: identity and key policy. Each returns DECLINED to go
  * on, or the status of the error answer it sent. */
 int aura_auth_identify(aura_exchange_t *ex);
-/* The key's allowed models, then whether a credential may be used for
- * the provider (aura_cred_gate): refused with 503 credentials_unavailable
- * rather than sent with another credential. */
 int aura_auth_check_model(aura_exchange_t *ex);
 /* GET .../models: 1 when the key may use this registry model. */
 int aura_auth_model_listed(const aura_exchange_t *ex, const aura_model_t *m);
@@ -119,21 +116,13 @@ void aura_keycache_put(request_rec *r, const aura_tenant_t *t);
 /* post_config (parent): the first table, inherited by every child. */
 void aura_cred_post_config(apr_pool_t *pconf, apr_pool_t *ptemp);
 void aura_cred_child_init(apr_pool_t *pchild);
-/* Whether a request of `org` (0: no org) may go to `provider` now. */
-typedef enum {
-    AURA_CRED_USE = 0,      /* a credential (or the configured key) */
-    AURA_CRED_NOT_LOADED,   /* credentials in use, table not loaded yet */
-    AURA_CRED_UNUSABLE      /* the row that applies does not open */
-} aura_cred_gate_e;
-
-aura_cred_gate_e aura_cred_gate(apr_int64_t org, const char *provider);
-
-/* The key to send to the exchange's provider: the key's org's database
- * credential, else the every-org one, else the configured one (in
- * r->pool). Never another one in place of an unusable row: then "" (the
- * provider refuses), though aura_cred_gate has refused such a request
- * before it got here. */
-const char *aura_cred_pick(aura_exchange_t *ex);
+/* The key for the exchange's provider into ex->upstream_key: the key's
+ * org's database credential, else the every-org one, else the configured
+ * one (in r->pool). DECLINED, or the status of the 503
+ * credentials_unavailable sent when the credential cannot be known (the
+ * table never loaded, or the row that applies does not open): never
+ * another credential in its place. */
+int aura_cred_pick(aura_exchange_t *ex);
 /* Background thread: reload the table from `conn`; its pools are children
  * of `owner`, the thread's own. Returns the outcome (AURA_DB_DOWN: try
  * again with a new connection). */
