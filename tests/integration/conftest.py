@@ -1305,6 +1305,7 @@ class TenantGateway(Gateway):
         self.master_key = os.path.join(root, "master.key")
         self.htpasswd = os.path.join(root, "admin.htpasswd")
         self.spool = os.path.join(root, "spool")
+        self.cgi = os.path.join(root, "aura-admin.cgi")
         self.passwords = {}
         self._csrf = {}
         self._n = itertools.count(1)
@@ -1331,6 +1332,10 @@ class TenantGateway(Gateway):
 
     def write_config(self, module):
         super().write_config(module)
+        # The CGI runs as the httpd user, which may not reach the checkout
+        # (a clone under a 0700 directory): a copy in the root it serves.
+        shutil.copyfile(self.admin, self.cgi)
+        os.chmod(self.cgi, 0o755)
         os.makedirs(self.spool, exist_ok=True)
         if os.geteuid() == 0:
             u, g = run_identity()
@@ -1371,7 +1376,7 @@ class TenantGateway(Gateway):
             '    SetEnv AURA_DB "%(db)s"\n'
             '    SetEnv AURA_MASTER_KEY_FILE "%(mk)s"\n'
             "</Location>\n" % dict(db=db, mk=self.master_key,
-                                   spool=self.spool, admin=self.admin,
+                                   spool=self.spool, admin=self.cgi,
                                    htpasswd=self.htpasswd))
 
     # -- admin users ---------------------------------------------------------
