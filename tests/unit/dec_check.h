@@ -22,6 +22,15 @@
 
 #include "aura_test.h"
 #include "aura_adapter.h"
+#include "aura_decoder.h"
+/* every provider's decoder, for DEC_CHECK_DECODER */
+#include "aura_anthropic.h"
+#include "aura_bedrock.h"
+#include "aura_gemini.h"
+#include "aura_mistral.h"
+#include "aura_ollama.h"
+#include "aura_openai_chat.h"
+#include "aura_openai_responses.h"
 #include "json_check.h"
 
 #ifndef DEC_CHECK_DECODER

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "aura_adapter.h"
+#include "aura_anthropic.h"
 
 aura_decoder_t *aura_anthropic_decoder(apr_pool_t *p, aura_rb_t *rb,
                                        int stream);

@@ -7,7 +7,9 @@
 
 #include "aura_test.h"
 #include "aura_adapter.h"
-#include "aura_enc_common.h"
+#include "aura_encoder.h"
+#include "aura_openai_chat.h"
+#include "aura_openai_responses.h"
 
 static apr_pool_t *pool;
 

@@ -11,8 +11,6 @@
 #include "aura_test.h"
 #include "aura_front.h"
 
-extern const aura_front_t aura_front_messages_count;
-
 static apr_pool_t *pool;
 
 /* ------------------------------------------------------------------ */

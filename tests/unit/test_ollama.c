@@ -14,6 +14,10 @@
 #include <unistd.h>
 
 #include "aura_adapter.h"
+#include "aura_azure.h"
+#include "aura_mistral.h"
+#include "aura_ollama.h"
+#include "aura_openai_chat.h"
 
 /* dec_check.h decodes with DEC_CHECK_DECODER: here the adapter under
  * test, switched per section. */

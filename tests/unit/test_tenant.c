@@ -337,9 +337,8 @@ static void test_meter_tenant(apr_pool_t *p)
     sample(p, &t);
     memset(&mi, 0, sizeof(mi));
     mi.request_id = "req_2";
-    mi.tenant = &t;
-    mi.end_user = "alice";
     aura_meter_apply(res, &u, 0, &mi);
+    aura_tenant_apply(res, &t, "alice");
     ten = aura_json_get(aura_json_get(res, "aura"), "tenant");
     AT_OK(ten != NULL, "aura.tenant present with a key");
     AT_INTEQ(jc_int(ten, "org_id"), 1, "tenant.org_id");
@@ -352,8 +351,8 @@ static void test_meter_tenant(apr_pool_t *p)
     json_object_put(res);
 
     res = json_tokener_parse("{\"output\":[]}");
-    mi.tenant = NULL;
     aura_meter_apply(res, &u, 0, &mi);
+    aura_tenant_apply(res, NULL, "alice");
     AT_OK(!json_object_object_get_ex(aura_json_get(res, "aura"), "tenant",
                                      NULL),
           "no key: no tenant member (as before tenancy)");
