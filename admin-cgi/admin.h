@@ -35,6 +35,8 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "aura_buf.h"
+
 typedef struct adm {
     apr_pool_t *p;
     PGconn *db;
@@ -63,8 +65,7 @@ typedef struct adm {
     int status;
     const char *content_type;
     apr_table_t *headers;
-    char *out;
-    apr_size_t len, cap;
+    aura_buf_t out;             /* the body, sent once by adm_send */
 } adm_t;
 
 typedef int (*adm_fn)(adm_t *a);

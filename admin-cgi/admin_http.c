@@ -24,21 +24,7 @@
 
 void adm_write(adm_t *a, const char *s, apr_size_t n)
 {
-    if (a->len + n + 1 > a->cap) {
-        apr_size_t cap = a->cap ? a->cap : 8192;
-        char *out;
-
-        while (cap < a->len + n + 1)
-            cap *= 2;
-        out = apr_palloc(a->p, cap);
-        if (a->len)
-            memcpy(out, a->out, a->len);
-        a->out = out;
-        a->cap = cap;
-    }
-    memcpy(a->out + a->len, s, n);
-    a->len += n;
-    a->out[a->len] = '\0';
+    aura_buf_add(&a->out, s, n);
 }
 
 void adm_puts(adm_t *a, const char *s)
@@ -250,7 +236,7 @@ void adm_csrf_input(adm_t *a)
 
 int adm_json(adm_t *a, int status, json_object *o)
 {
-    a->len = 0;
+    aura_buf_reset(&a->out);
     a->status = status;
     a->content_type = "application/json";
     adm_puts(a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN
@@ -264,7 +250,7 @@ int adm_redirect(adm_t *a, const char *path)
 {
     const char *to = apr_pstrcat(a->p, a->base, path, NULL);
 
-    a->len = 0;
+    aura_buf_reset(&a->out);
     a->status = 303;
     a->content_type = "text/html; charset=utf-8";
     apr_table_setn(a->headers, "Location", to);
@@ -311,7 +297,7 @@ int adm_error(adm_t *a, int status, const char *type, const char *field,
         json_object_object_add(o, "error", e);
         return adm_json(a, status, o);
     }
-    a->len = 0;
+    aura_buf_reset(&a->out);
     a->status = status;
     apr_table_unset(a->headers, "Location");
     adm_page_begin(a, status_title(status), NULL);
@@ -370,7 +356,7 @@ void adm_send(adm_t *a)
     printf("Status: %d %s\r\n", status, reason(status));
     printf("Content-Type: %s\r\n", a->content_type ? a->content_type
                                                    : "text/html; charset=utf-8");
-    printf("Content-Length: %lu\r\n", (unsigned long)a->len);
+    printf("Content-Length: %lu\r\n", (unsigned long)a->out.len);
     printf("Cache-Control: no-store\r\n"
            "X-Content-Type-Options: nosniff\r\n"
            "X-Frame-Options: DENY\r\n"
@@ -380,8 +366,8 @@ void adm_send(adm_t *a)
            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n");
     apr_table_do(put_header, NULL, a->headers, NULL);
     printf("\r\n");
-    if (a->len)
-        fwrite(a->out, 1, a->len, stdout);
+    if (a->out.len)
+        fwrite(a->out.s, 1, a->out.len, stdout);
     fflush(stdout);
 }
 

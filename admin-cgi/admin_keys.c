@@ -701,7 +701,7 @@ static int key_conflict(adm_t *a, long long id, const char *before,
     if (a->api || !prefix)
         return adm_error(a, 409, "conflict", NULL, "%s%s%s", before,
                          prefix ? prefix : "(not visible)", after);
-    a->len = 0;
+    aura_buf_reset(&a->out);
     adm_page_begin(a, "Already done", "keys");
     adm_puts(a, "<p class=\"error\">");
     adm_esc(a, before);

@@ -27,6 +27,7 @@ static adm_t *adm_new(apr_pool_t *p)
     adm_t *a = apr_pcalloc(p, sizeof(*a));
 
     a->p = p;
+    aura_buf_init(&a->out, p, 8192);
     a->status = 200;
     a->content_type = "text/html; charset=utf-8";
     a->headers = apr_table_make(p, 4);
@@ -254,7 +255,7 @@ static int dispatch(adm_t *a, const char *body_err)
     if (route->write && (rc = write_checks(a, body_err)) != 0)
         return rc;
     rc = route->fn(a);
-    if (rc >= 400 && a->len == 0)      /* a handler that said nothing */
+    if (rc >= 400 && a->out.len == 0)      /* a handler that said nothing */
         return adm_error(a, rc, rc >= 500 ? "server_error" : "invalid_request",
                          NULL, "the request failed");
     return rc;

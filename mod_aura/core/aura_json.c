@@ -18,31 +18,17 @@
 #include <apr_strings.h>
 
 #include "aura.h"
+#include "aura_buf.h"
 
-typedef struct {
-    apr_pool_t *p;
-    char *buf;
-    apr_size_t len, cap;
-} jw_t;
+/* The writer is a pool buffer; puts leave out the NUL until the end. */
+typedef aura_buf_t jw_t;
 
 #define JW_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-static void jw_need(jw_t *w, apr_size_t n)
-{
-    char *bigger;
-    if (w->len + n + 1 <= w->cap)
-        return;
-    while (w->len + n + 1 > w->cap)
-        w->cap *= 2;
-    bigger = apr_palloc(w->p, w->cap);
-    memcpy(bigger, w->buf, w->len);
-    w->buf = bigger;
-}
-
 static void jw_put(jw_t *w, const char *s, apr_size_t n)
 {
-    jw_need(w, n);
-    memcpy(w->buf + w->len, s, n);
+    aura_buf_need(w, n);
+    memcpy(w->s + w->len, s, n);
     w->len += n;
 }
 
@@ -69,8 +55,8 @@ static void jw_string(jw_t *w, const char *s, apr_size_t n)
     apr_size_t i, run = 0;
     char tmp[8];
 
-    jw_need(w, n + 2);
-    w->buf[w->len++] = '"';
+    aura_buf_need(w, n + 2);
+    w->s[w->len++] = '"';
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
@@ -156,19 +142,16 @@ const char *aura_json_frame(apr_pool_t *p, const char *pre,
 {
     jw_t w;
 
-    w.p = p;
-    w.cap = 1024;
-    w.len = 0;
-    w.buf = apr_palloc(p, w.cap);
+    aura_buf_init(&w, p, 1024);
     if (pre)
         jw_put(&w, pre, strlen(pre));
     jw_value(&w, obj);
     if (post)
         jw_put(&w, post, strlen(post));
-    w.buf[w.len] = '\0';
+    w.s[w.len] = '\0';
     if (len)
         *len = w.len;
-    return w.buf;
+    return w.s;
 }
 
 const char *aura_json_str(apr_pool_t *p, json_object *obj, apr_size_t *len)

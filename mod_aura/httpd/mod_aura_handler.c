@@ -19,6 +19,7 @@
 #include <apr_portable.h>
 
 #include "mod_aura_private.h"
+#include "aura_buf.h"
 #include "aura_upstream.h"
 #include "aura_openai_chat.h"
 #include "aura_openai_responses.h"
@@ -106,8 +107,7 @@ static int read_body(aura_exchange_t *ex, char **out, apr_size_t *outlen)
     request_rec *r = ex->r;
     apr_off_t max = ex->dc->max_body > 0 ? ex->dc->max_body
                                          : AURA_DEFAULT_MAX_BODY;
-    apr_size_t cap, len = 0;
-    char *buf;
+    aura_buf_t b;
     long n;
 
     if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
@@ -117,26 +117,22 @@ static int read_body(aura_exchange_t *ex, char **out, apr_size_t *outlen)
         return too_large(ex, max);
     /* Content-Length known: one exact buffer (+1 for the NUL, +1 so that
      * the final zero-length read needs no growth). Chunked: grow. */
-    cap = r->remaining > 0 ? (apr_size_t)r->remaining + 2 : 8192;
-    buf = apr_palloc(r->pool, cap);
+    aura_buf_init(&b, r->pool, r->remaining > 0
+                                   ? (apr_size_t)r->remaining + 2 : 8192);
     if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, buf + len, cap - len - 1)) > 0) {
-            len += (apr_size_t)n;
-            if ((apr_off_t)len > max)
+        while ((n = ap_get_client_block(r, b.s + b.len,
+                                        b.cap - b.len - 1)) > 0) {
+            b.len += (apr_size_t)n;
+            if ((apr_off_t)b.len > max)
                 return too_large(ex, max);
-            if (cap - len - 1 == 0) {
-                char *bigger = apr_palloc(r->pool, cap * 2);
-                memcpy(bigger, buf, len);
-                buf = bigger;
-                cap *= 2;
-            }
+            aura_buf_need(&b, 1);   /* room for the next read */
         }
         if (n < 0)
             return read_failed(ex, n);
     }
-    buf[len] = '\0';
-    *out = buf;
-    *outlen = len;
+    b.s[b.len] = '\0';
+    *out = b.s;
+    *outlen = b.len;
     return DECLINED; /* "continue" */
 }
 

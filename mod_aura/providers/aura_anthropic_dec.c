@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "aura_anthropic.h"
+#include "aura_buf.h"
 #include "aura_decoder.h"
 
 /* A sane bound on content blocks in one message. */
@@ -29,9 +30,8 @@ typedef struct block {
     int idx;                    /* builder item */
     int has_args;               /* tool_use: a non-empty argument delta came */
     const char *start_input;    /* tool_use: input given at the start */
-    char *sig;                  /* thinking: the signature so far;
+    aura_buf_t sig;             /* thinking: the signature so far;
                                  * redacted_thinking: its data */
-    apr_size_t sig_len, sig_cap;
 } block_t;
 
 /* The provider's counts, merged field by field as they arrive
@@ -95,6 +95,7 @@ static block_t *slot(anth_dec *a, long k)
     while (a->blocks->nelts <= k) {
         block_t *b = apr_array_push(a->blocks);
         memset(b, 0, sizeof(*b));
+        aura_buf_init(&b->sig, a->d.pool, 0);
         b->idx = -1;
     }
     return &APR_ARRAY_IDX(a->blocks, k, block_t);
@@ -150,20 +151,7 @@ static void sig_add(anth_dec *a, block_t *b, const char *s)
         return;
     }
     a->sig_total += n;
-    if (b->sig_len + n + 1 > b->sig_cap) {
-        apr_size_t cap = b->sig_cap ? b->sig_cap : 256;
-        char *nb;
-        while (cap < b->sig_len + n + 1)
-            cap *= 2;
-        nb = apr_palloc(a->d.pool, cap);
-        if (b->sig_len)
-            memcpy(nb, b->sig, b->sig_len);
-        b->sig = nb;
-        b->sig_cap = cap;
-    }
-    memcpy(b->sig + b->sig_len, s, n);
-    b->sig_len += n;
-    b->sig[b->sig_len] = '\0';
+    aura_buf_add(&b->sig, s, n);
 }
 
 static void open_tool(anth_dec *a, block_t *b, json_object *cb)
@@ -250,17 +238,17 @@ static void block_stop(anth_dec *a, long k)
         return;
     if (b->kind == B_TOOL && !b->has_args)
         args_delta(a, b, b->start_input ? b->start_input : "{}");
-    if (b->kind == B_THINKING && b->sig_len)
+    if (b->kind == B_THINKING && b->sig.len)
         aura_dec_st(&a->d, aura_rb_reasoning_encrypted(a->d.rb, b->idx,
-            apr_pstrcat(a->d.pool, AURA_ANTHROPIC_SIG, b->sig, NULL)));
-    if (b->kind == B_REDACTED && b->sig_len)
+            apr_pstrcat(a->d.pool, AURA_ANTHROPIC_SIG, b->sig.s, NULL)));
+    if (b->kind == B_REDACTED && b->sig.len)
         aura_dec_st(&a->d, aura_rb_reasoning_encrypted(a->d.rb, b->idx,
-            apr_pstrcat(a->d.pool, AURA_ANTHROPIC_REDACTED, b->sig,
+            apr_pstrcat(a->d.pool, AURA_ANTHROPIC_REDACTED, b->sig.s,
                         NULL)));
     aura_dec_st(&a->d, aura_rb_close(a->d.rb, b->idx));
     b->idx = -1;
     b->kind = B_SKIP;
-    b->sig_len = 0;             /* a block started again starts afresh */
+    aura_buf_reset(&b->sig);    /* a block started again starts afresh */
 }
 
 /* ---- the end ------------------------------------------------------------ */

@@ -18,25 +18,20 @@
  */
 #include <string.h>
 
+#include "aura_buf.h"
 #include "aura_decoder.h"
 #include "aura_eventstream.h"
 #include "aura_bedrock.h"
 
 #define MAX_BLOCKS 4096         /* a sane bound on contentBlockIndex */
 
-/* A string growing by deltas: the buffer doubles (pool memory, so at
- * most twice the final size), keeping a many-delta signature linear. */
-typedef struct grow {
-    char *s;
-    apr_size_t len, cap;
-} grow_t;
-
 typedef struct block {
     int idx;                    /* builder index, -1 until opened */
     char kind;                  /* 'm' message, 'r' reasoning, 'c' call */
     int has_args;               /* call: an input fragment arrived */
-    grow_t sig;                 /* reasoning: signature so far */
-    grow_t redacted;            /* reasoning: redactedContent (base64) */
+    aura_buf_t sig;             /* reasoning: signature so far (a buffer
+                                 * that doubles: many deltas stay linear) */
+    aura_buf_t redacted;        /* reasoning: redactedContent (base64) */
 } block_t;
 
 typedef struct bed_dec {
@@ -50,13 +45,20 @@ typedef struct bed_dec {
 
 /* ---- blocks ------------------------------------------------------------ */
 
+static void block_reset(bed_dec *c, block_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    aura_buf_init(&b->sig, c->d.pool, 0);
+    aura_buf_init(&b->redacted, c->d.pool, 0);
+}
+
 static block_t *block_at(bed_dec *c, long bi)
 {
     if (bi < 0 || bi >= MAX_BLOCKS)
         return NULL;
     while (c->blocks->nelts <= bi) {
         block_t *b = apr_array_push(c->blocks);
-        memset(b, 0, sizeof(*b));
+        block_reset(c, b);
         b->idx = -1;
     }
     return &APR_ARRAY_IDX(c->blocks, bi, block_t);
@@ -112,7 +114,7 @@ static block_t *block_open(bed_dec *c, long bi, char kind, const char *id,
         block_close(c, bi);
     if (c->cur >= 0)
         block_close(c, c->cur);
-    memset(b, 0, sizeof(*b));
+    block_reset(c, b);
     b->kind = kind;
     if (kind == 'm')
         aura_dec_st(&c->d, aura_rb_open_message(rb, NULL, &b->idx));
@@ -145,7 +147,7 @@ static void block_args(bed_dec *c, long bi, const char *s)
  * held to the builder's content cap: they are kept for the final resource
  * like any content, and a hostile upstream must not grow the worker
  * through them either. */
-static void grow_add(bed_dec *c, grow_t *g, const char *s)
+static void grow_add(bed_dec *c, aura_buf_t *g, const char *s)
 {
     apr_size_t n = s ? strlen(s) : 0, max = aura_rb_max_content(c->d.rb);
 
@@ -160,20 +162,7 @@ static void grow_add(bed_dec *c, grow_t *g, const char *s)
         return;
     }
     c->sig_total += n;
-    if (g->len + n + 1 > g->cap) {
-        apr_size_t cap = g->cap ? g->cap : 256;
-        char *nb;
-        while (cap < g->len + n + 1)
-            cap *= 2;
-        nb = apr_palloc(c->d.pool, cap);
-        if (g->len)
-            memcpy(nb, g->s, g->len);
-        g->s = nb;
-        g->cap = cap;
-    }
-    memcpy(g->s + g->len, s, n);
-    g->len += n;
-    g->s[g->len] = '\0';
+    aura_buf_add(g, s, n);
 }
 
 /* reasoningContent, as a delta ({text}|{signature}|{redactedContent}) or

@@ -8,6 +8,7 @@
 #include <apr_general.h>
 
 #include "aura_test.h"
+#include "aura_buf.h"
 #include "aura.h"
 #include "aura_registry.h"
 #include "aura_meter.h"
@@ -384,6 +385,39 @@ static void test_json_writer(apr_pool_t *p)
     }
 }
 
+/* The one growable buffer: doubling from its first block, content and
+ * the NUL kept across growth, reset keeps the block. */
+static void test_buf(apr_pool_t *p)
+{
+    aura_buf_t b;
+    char big[3000];
+    char *first;
+    apr_size_t i;
+
+    aura_buf_init(&b, p, 0);
+    AT_OK(b.s == NULL && b.cap == 0 && b.len == 0, "lazy: nothing yet");
+    aura_buf_add(&b, "abc", 3);
+    AT_STREQ(b.s, "abc", "first add, NUL-terminated");
+    AT_INTEQ((long)b.cap, AURA_BUF_MIN, "first block is AURA_BUF_MIN");
+    memset(big, 'y', sizeof(big));
+    aura_buf_add(&b, big, sizeof(big));
+    AT_INTEQ((long)b.len, 3 + (long)sizeof(big), "length after growth");
+    AT_INTEQ((long)b.cap, 4096, "cap doubled 256 -> 4096");
+    AT_OK(!memcmp(b.s, "abc", 3) && b.s[3] == 'y' && b.s[b.len - 1] == 'y'
+          && b.s[b.len] == '\0', "content and NUL survive growth");
+    first = b.s;
+    aura_buf_reset(&b);
+    AT_OK(b.len == 0 && b.s == first && b.s[0] == '\0', "reset keeps block");
+    aura_buf_init(&b, p, 10);
+    for (i = 0; i < 100; i++)
+        aura_buf_add(&b, "0123456789", 10);
+    AT_INTEQ((long)b.len, 1000, "many small adds");
+    AT_INTEQ((long)b.cap, 1280, "10 doubled to the first power that fits");
+    aura_buf_need(&b, 5000);
+    AT_OK(b.cap >= b.len + 5001 && !memcmp(b.s + 990, "0123456789", 10),
+          "need: room for n more and a NUL, content kept");
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -398,6 +432,7 @@ int main(void)
     test_redact(p);
     test_json_writer(p);
     test_strjoin(p);
+    test_buf(p);
     apr_pool_destroy(p);
     apr_terminate();
     return AT_DONE();
