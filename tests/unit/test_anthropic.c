@@ -13,9 +13,6 @@
 #include "aura_adapter.h"
 #include "aura_anthropic.h"
 
-aura_decoder_t *aura_anthropic_decoder(apr_pool_t *p, aura_rb_t *rb,
-                                       int stream);
-
 #define DEC_CHECK_DECODER aura_anthropic_decoder
 #include "dec_check.h"
 #include "scale_check.h"
