@@ -155,6 +155,31 @@ def test_the_prototype_check_finds_one():
     assert found == ["int aura_x(int a, int b)"]
 
 
+def test_readme_layout_table_matches_the_tree():
+    text = (REPO / "README.md").read_text()
+    table = text[text.index("## Layout"):]
+    rows = re.findall(r"^\| `([^`]+)` \|", table, flags=re.M)
+    assert rows, "no layout table in README.md"
+    missing = [r for r in rows if not (REPO / r).exists()]
+    assert not missing, "README lists paths that do not exist: %s" % missing
+    listed = {r.rstrip("/").split("/")[0] for r in rows}
+    listed |= {r.rstrip("/") for r in rows}
+    top = {p.name for p in REPO.iterdir() if p.is_dir()
+           and not p.name.startswith((".", "build", "autom4te", "var", "m4"))
+           and (REPO / ".git").exists() and tracked(p)}
+    unlisted = sorted(top - listed)
+    assert not unlisted, "folders missing from README's layout: %s" % unlisted
+    comps = sorted(r.rstrip("/").split("/")[1] for r in rows
+                   if r.startswith("mod_aura/"))
+    assert comps == sorted(COMPONENTS), comps
+
+
+def tracked(path):
+    out = subprocess.run(["git", "-C", str(REPO), "ls-files", "--",
+                          str(path)], capture_output=True, text=True)
+    return out.returncode != 0 or bool(out.stdout.strip())
+
+
 # ---- the built objects --------------------------------------------------
 
 def build_dir():
