@@ -5,7 +5,7 @@ gateway to the simulator (tests/sim/simulator.py and
 tests/sim/providers/*.py), and every test asserts what the second upstream
 actually received.
 
-The adapters' convention (mod_aura/aura_adapter.h): a reasoning item's
+The adapters' convention (mod_aura/providers/aura_adapter.h): a reasoning item's
 opaque state is carried in encrypted_content as "aura:<kind>:<payload>"
 (OpenAI's own is unprefixed, gAAAA...); each encoder sends back only its
 own and drops the others'; call ids of any format are accepted and mapped
