@@ -18,6 +18,7 @@
 #include "aura_tenant.h"
 #include "aura_crypt.h"
 #include "mod_aura_db.h"
+#include "mod_aura_answer.h"
 #include <ap_socache.h>
 #include <apr_global_mutex.h>
 
@@ -137,9 +138,7 @@ void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s);
 /* After a keyed request went upstream: one line into the spool. */
 void aura_ledger_record(aura_exchange_t *ex);
 
-/* mod_aura_handler.c */
+/* mod_aura_handler.c: called by mod_aura.c only. */
 int aura_handler(request_rec *r);
-int aura_send_error(aura_exchange_t *ex, const aura_error_t *e);
-apr_interval_time_t aura_overhead_now(const aura_exchange_t *ex);
 
 #endif /* MOD_AURA_PRIVATE_H */
