@@ -193,7 +193,7 @@ void aura_cred_post_config(apr_pool_t *pconf, apr_pool_t *ptemp)
     if (!ty || !ty->has_master ||
         ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
         return;
-    if ((c = aura_db_connect(ptemp, ty->conninfo,
+    if ((c = aura_db_connect(ptemp, ty->mc->db_conninfo,
                              AURA_DB_REQUEST_TIMEOUT_MS, &err)) != NULL)
         out = aura_db_query(c, CRED_SQL, 0, NULL, AURA_DB_DEADLINE_MS, NULL,
                             &res);

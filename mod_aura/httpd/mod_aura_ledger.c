@@ -288,7 +288,8 @@ static void outage(ingester_t *in, const char *why)
                      "usage ledger: PostgreSQL unavailable (%s); records "
                      "stay in %s and are retried", why, spool.dir);
     in->down = 1;
-    in->backoff = in->backoff ? in->backoff * 2 : in->ty->flush;
+    in->backoff = in->backoff ? in->backoff * 2
+                              : apr_time_from_msec(in->ty->mc->flush_ms);
     if (in->backoff > MAX_BACKOFF)
         in->backoff = MAX_BACKOFF;
     in->retry_at = apr_time_now() + in->backoff;
@@ -306,8 +307,8 @@ static int connected(ingester_t *in, apr_pool_t *p)
     in->conn = NULL;
     if (apr_time_now() < in->retry_at)
         return 0;
-    if (!(in->conn = aura_db_connect(p, in->ty->conninfo, INGEST_TIMEOUT_MS,
-                                     &err))) {
+    if (!(in->conn = aura_db_connect(p, in->ty->mc->db_conninfo,
+                                     INGEST_TIMEOUT_MS, &err))) {
         outage(in, err);
         return 0;
     }
@@ -328,7 +329,7 @@ static PGconn *cred_connection(ingester_t *in, apr_pool_t *p)
     if (in->cred_conn && PQstatus(in->cred_conn) == CONNECTION_OK)
         return in->cred_conn;
     PQfinish(in->cred_conn);
-    in->cred_conn = aura_db_connect(p, in->ty->conninfo,
+    in->cred_conn = aura_db_connect(p, in->ty->mc->db_conninfo,
                                     AURA_DB_REQUEST_TIMEOUT_MS, &err);
     if (!in->cred_conn && !in->cred_down)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, in->ty->s, "mod_aura: "
@@ -352,7 +353,8 @@ static void refresh_creds(ingester_t *in, apr_pool_t *p)
     if ((c = cred_connection(in, p)) != NULL)
         out = aura_cred_refresh(c, in->pool);
     if (out == AURA_DB_OK) {
-        in->next_creds = now + in->ty->cred_refresh;
+        in->next_creds = now +
+                         apr_time_from_sec(in->ty->mc->cred_refresh_s);
         return;
     }
     /* Timed out or broken: the connection is not reused. */
@@ -569,7 +571,8 @@ static void *APR_THREAD_FUNC ingester_run(apr_thread_t *th, void *data)
         apr_pool_clear(scratch);
         apr_thread_mutex_lock(in->mu);
         if (!in->stop)
-            apr_thread_cond_timedwait(in->cv, in->mu, in->ty->flush);
+            apr_thread_cond_timedwait(in->cv, in->mu, apr_time_from_msec(
+                                          in->ty->mc->flush_ms));
         if (in->stop) {
             apr_thread_mutex_unlock(in->mu);
             break;
@@ -623,7 +626,7 @@ void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv;
 
     in->ty = aura_tenancy_get();
-    spool.dir = in->ty->spool_dir;
+    spool.dir = in->ty->mc->spool_dir;
     spool.seq = (unsigned long)apr_time_now();
     if (apr_thread_rwlock_create(&spool.lock, pchild) != APR_SUCCESS ||
         (spool.fd = open_live(pchild)) < 0)

@@ -92,16 +92,14 @@ const char *aura_tenancy_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                                      server_rec *s);
 void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s);
 
-/* The tenancy in force (mod_aura_tenancy.c): set at post_config from the
- * main server's directives, inherited by the children, NULL without
+/* The tenancy in force (mod_aura_tenancy.c): what post_config made of
+ * the module-wide settings (mc), inherited by the children, NULL without
  * AuraDatabase. */
 typedef struct aura_tenancy {
     server_rec *s;              /* the main server: background logging */
-    const char *conninfo;
+    const aura_mod_conf_t *mc;  /* its settings (AuraDatabase ...) */
     unsigned char master[AURA_MASTER_KEY_LEN];
     int has_master;             /* AuraMasterKeyFile loaded */
-    apr_interval_time_t key_ttl, neg_ttl, flush, cred_refresh;
-    const char *spool_dir;
     const ap_socache_provider_t *cache;
     ap_socache_instance_t *cache_inst;
     apr_global_mutex_t *cache_mutex;    /* NULL: provider is MT-safe */
