@@ -6,7 +6,8 @@
  * key records is created, with a global mutex when the provider needs one
  * (shmcb: the pattern of httpd's modules/ssl/ssl_scache.c). Each child
  * re-attaches the mutex and starts its database pool, its credentials
- * table and its spool writer + ingester thread.
+ * table and its spool writer, and gives the worker (mod_aura_worker.c)
+ * its tasks: credential refresh and ledger ingestion.
  */
 #include <string.h>
 #include <httpd.h>
@@ -159,7 +160,8 @@ const char *aura_tenancy_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     return NULL;
 }
 
-void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s)
+void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s,
+                             aura_worker_t *w)
 {
     aura_tenancy_t *t = tenancy;
     apr_status_t rv;
@@ -173,8 +175,8 @@ void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aura: cannot "
                      "re-attach the key cache mutex");
     t->db = aura_db_pool_create(pchild, s, t->mc->db_conninfo);
-    aura_cred_child_init(pchild);
-    aura_ledger_child_init(pchild, s);
+    aura_cred_child_init(pchild, w);
+    aura_ledger_child_init(pchild, s, w);
 }
 
 /* ------------------------------------------------------------ key cache */
