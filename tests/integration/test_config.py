@@ -67,8 +67,9 @@ def test_allow_models_does_not_apply_outside_its_location(gw):
 
 def declared_directives():
     names = set()
-    for path in glob.glob(os.path.join(REPO, "mod_aura", "*.c")) + \
-            glob.glob(os.path.join(REPO, "mod_aura", "*.h")):
+    # mod_aura/<component>/*.c|h since the layout by component
+    for path in glob.glob(os.path.join(REPO, "mod_aura", "**", "*.[ch]"),
+                          recursive=True):
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()
         names.update(re.findall(r'AP_INIT_[A-Z0-9_]+\(\s*"([A-Za-z]+)"', text))
