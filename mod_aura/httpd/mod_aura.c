@@ -5,6 +5,8 @@
  *   filter   (mod_aura_filter.c)   translation and metering of the answer
  *   config   (mod_aura_config.c)   directives
  *   tenancy  (mod_aura_tenancy.c)  keys, key cache, credentials, ledger
+ *   worker   (mod_aura_worker.c)   the child's periodic tasks
+ *   answer   (mod_aura_answer.c)   error answers, the overhead clock
  */
 #include <httpd.h>
 #include <http_config.h>
@@ -51,9 +53,14 @@ static int aura_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* The periodic work of the child runs on one background worker: each
+ * concern adds its tasks, then the thread starts (none without tasks). */
 static void aura_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    aura_tenancy_child_init(pchild, s);
+    aura_worker_t *w = aura_worker_create(pchild, s);
+
+    aura_tenancy_child_init(pchild, s, w);
+    aura_worker_start(w);
 }
 
 static void aura_register_hooks(apr_pool_t *p)

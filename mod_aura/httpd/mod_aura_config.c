@@ -19,40 +19,51 @@ APLOG_USE_MODULE(aura);
 
 /* ---------------------------------------------------------------- create */
 
+#define MOD_CONF_KEY "mod_aura-mod-conf"
+
+/* The module-wide settings of this configuration cycle: created by the
+ * first create_srv_conf (the main server's), found by the others in the
+ * userdata of the same pool (pconf), gone when pconf is cleared for the
+ * next cycle, so a restart starts from the sentinels again. */
+static aura_mod_conf_t *mod_conf_get(apr_pool_t *p)
+{
+    aura_mod_conf_t *mc;
+    void *v = NULL;
+
+    apr_pool_userdata_get(&v, MOD_CONF_KEY, p);
+    if (v)
+        return v;
+    mc = apr_pcalloc(p, sizeof(*mc));
+    mc->key_ttl_s = mc->neg_ttl_s = mc->flush_ms = mc->cred_refresh_s = -1;
+    apr_pool_userdata_setn(mc, MOD_CONF_KEY, apr_pool_cleanup_null, p);
+    return mc;
+}
+
 void *aura_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     aura_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
     (void)s;
+    c->mc = mod_conf_get(p);
     c->providers = apr_hash_make(p);
     c->model_files = apr_array_make(p, 2, sizeof(const char *));
     c->connect_ms = c->first_byte_ms = c->idle_ms = c->total_ms = -1;
-    c->key_ttl_s = c->neg_ttl_s = c->flush_ms = c->cred_refresh_s = -1;
     return c;
 }
 
 #define MERGE_UNSET(f) c->f = (add->f != -1) ? add->f : base->f
-#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
 
 void *aura_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 {
     aura_srv_conf_t *base = basev, *add = addv;
     aura_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
+    c->mc = add->mc;            /* the same for every server: no merge */
     c->providers = apr_hash_overlay(p, add->providers, base->providers);
     c->model_files = apr_array_append(p, base->model_files, add->model_files);
     MERGE_UNSET(connect_ms);
     MERGE_UNSET(first_byte_ms);
     MERGE_UNSET(idle_ms);
     MERGE_UNSET(total_ms);
-    /* Tenancy is main-server only (GLOBAL_ONLY): vhosts inherit it. */
-    MERGE_PTR(db_conninfo);
-    MERGE_PTR(master_key_file);
-    MERGE_PTR(keycache);
-    MERGE_PTR(spool_dir);
-    MERGE_UNSET(key_ttl_s);
-    MERGE_UNSET(neg_ttl_s);
-    MERGE_UNSET(flush_ms);
-    MERGE_UNSET(cred_refresh_s);
     return c;
 }
 
@@ -99,6 +110,11 @@ void *aura_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 static aura_srv_conf_t *srv_conf(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &aura_module);
+}
+
+static aura_mod_conf_t *mod_conf(cmd_parms *cmd)
+{
+    return srv_conf(cmd)->mc;
 }
 
 static void provider_init(aura_provider_t *pv, const char *name,
@@ -289,13 +305,13 @@ static const char *set_database(cmd_parms *cmd, void *d, const char *arg)
     /* Never echoed back: a conninfo may hold a password (PGPASSFILE is
      * where passwords belong, docs/operations.md). */
     if (!err)
-        srv_conf(cmd)->db_conninfo = arg;
+        mod_conf(cmd)->db_conninfo = arg;
     return err;
 }
 
 static const char *set_tenancy_path(cmd_parms *cmd, void *d, const char *arg)
 {
-    aura_srv_conf_t *c = srv_conf(cmd);
+    aura_mod_conf_t *c = mod_conf(cmd);
     const char *err = tenancy_arg(cmd, arg);
     const char **slot = (const char **)((char *)c + (apr_size_t)cmd->info);
     (void)d;
@@ -309,7 +325,7 @@ static const char *set_keycache(cmd_parms *cmd, void *d, const char *arg)
     const char *err = tenancy_arg(cmd, arg);
     (void)d;
     if (!err)
-        srv_conf(cmd)->keycache = arg;
+        mod_conf(cmd)->keycache = arg;
     return err;
 }
 
@@ -330,7 +346,7 @@ static const char *parse_long(cmd_parms *cmd, const char *arg, long lo,
 
 static const char *set_tenancy_num(cmd_parms *cmd, void *d, const char *arg)
 {
-    aura_srv_conf_t *c = srv_conf(cmd);
+    aura_mod_conf_t *c = mod_conf(cmd);
     const char *err = tenancy_arg(cmd, arg);
     const char *name = cmd->cmd->name;
     long *slot = (long *)((char *)c + (apr_size_t)cmd->info);
@@ -397,33 +413,21 @@ static const char *set_max_body(cmd_parms *cmd, void *d, const char *arg)
     return NULL;
 }
 
-/* Where the first "AuraRequireKey On" of this configuration is, for the
- * startup warning when there is no AuraDatabase (reset with pconf). */
-static const char *require_key_on_at;
-
-static apr_status_t forget_require_key(void *unused)
-{
-    (void)unused;
-    require_key_on_at = NULL;
-    return APR_SUCCESS;
-}
-
 static const char *set_require_key(cmd_parms *cmd, void *d, int on)
 {
+    aura_mod_conf_t *mc = mod_conf(cmd);
+
     ((aura_dir_conf_t *)d)->require_key = on;
-    if (on && !require_key_on_at && cmd->directive) {
-        require_key_on_at = apr_psprintf(cmd->pool, "%s:%d",
-                                         cmd->directive->filename,
-                                         cmd->directive->line_num);
-        apr_pool_cleanup_register(cmd->pool, NULL, forget_require_key,
-                                  apr_pool_cleanup_null);
-    }
+    if (on && !mc->require_key_on_at && cmd->directive)
+        mc->require_key_on_at = apr_psprintf(cmd->pool, "%s:%d",
+                                             cmd->directive->filename,
+                                             cmd->directive->line_num);
     return NULL;
 }
 
 #define DIR_SCOPE (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
 #define TENANCY(name, fn, field, help) \
-    AP_INIT_TAKE1(name, fn, (void *)APR_OFFSETOF(aura_srv_conf_t, field), \
+    AP_INIT_TAKE1(name, fn, (void *)APR_OFFSETOF(aura_mod_conf_t, field), \
                   RSRC_CONF, help)
 #define TIMEOUT(name, field, help) \
     AP_INIT_TAKE1(name, set_timeout, \
@@ -644,6 +648,12 @@ static const char *finish_server(apr_pool_t *p, server_rec *s)
     if (c->first_byte_ms < 0) c->first_byte_ms = AURA_DEFAULT_FIRST_BYTE_MS;
     if (c->idle_ms < 0) c->idle_ms = AURA_DEFAULT_IDLE_MS;
     if (c->total_ms < 0) c->total_ms = AURA_DEFAULT_TOTAL_MS;
+    return NULL;
+}
+
+/* Once per cycle, not per server: every server shares these. */
+static void finish_module(apr_pool_t *p, aura_mod_conf_t *c)
+{
     if (!c->keycache) c->keycache = AURA_DEFAULT_KEYCACHE;
     if (c->key_ttl_s < 0) c->key_ttl_s = AURA_DEFAULT_KEY_TTL;
     if (c->neg_ttl_s < 0) c->neg_ttl_s = AURA_DEFAULT_NEG_TTL;
@@ -651,28 +661,33 @@ static const char *finish_server(apr_pool_t *p, server_rec *s)
     if (c->cred_refresh_s < 0) c->cred_refresh_s = AURA_DEFAULT_CRED_REFRESH;
     if (!c->spool_dir)
         c->spool_dir = ap_runtime_dir_relative(p, AURA_DEFAULT_SPOOL);
-    return NULL;
 }
 
 /* Keys are only checked with AuraDatabase: without it, a location the
  * operator meant to protect would be open. Said, not refused, so that a
  * configuration can be written before its database exists. */
-static void warn_require_key(server_rec *s)
+static void warn_require_key(server_rec *s, const aura_mod_conf_t *mc)
 {
-    aura_srv_conf_t *c = ap_get_module_config(s->module_config, &aura_module);
-
-    if (require_key_on_at && !c->db_conninfo)
+    if (mc->require_key_on_at && !mc->db_conninfo)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_aura: "
                      "AuraRequireKey On (%s) has no effect without "
                      "AuraDatabase: no virtual key is checked and requests "
-                     "are served without one", require_key_on_at);
+                     "are served without one", mc->require_key_on_at);
+}
+
+aura_mod_conf_t *aura_mod_conf(server_rec *s)
+{
+    aura_srv_conf_t *c = ap_get_module_config(s->module_config, &aura_module);
+    return c->mc;
 }
 
 const char *aura_config_finish(apr_pool_t *p, server_rec *s)
 {
+    aura_mod_conf_t *mc = aura_mod_conf(s);
     const char *err;
 
-    warn_require_key(s);
+    warn_require_key(s, mc);
+    finish_module(p, mc);
     for (; s; s = s->next)
         if ((err = finish_server(p, s)) != NULL)
             return err;

@@ -30,14 +30,13 @@ typedef struct aura_provider {
     int has_aws;
 } aura_provider_t;
 
-typedef struct aura_srv_conf {
-    apr_hash_t *providers;      /* name → aura_provider_t* */
-    apr_array_header_t *model_files;
-    aura_registry_t *registry;  /* built at post_config */
-    long connect_ms, first_byte_ms, idle_ms, total_ms; /* -1: unset */
-
-    /* Tenancy (main server only, see mod_aura_auth.c): one key store,
-     * cache, spool and ingester per httpd instance. */
+/* Module-wide settings: one per configuration cycle (allocated in pconf
+ * at the first create_srv_conf, found again through pconf's userdata),
+ * the same object behind every server_rec's config (sc->mc), as mod_md's
+ * md_mod_conf_t. The tenancy directives that set it are refused in a
+ * <VirtualHost> (GLOBAL_ONLY): one key store, key cache, spool and
+ * ingester per httpd instance, and no merge can make vhosts disagree. */
+typedef struct aura_mod_conf {
     const char *db_conninfo;    /* AuraDatabase; NULL: no tenancy */
     const char *master_key_file;/* AuraMasterKeyFile */
     const char *keycache;       /* AuraKeyCache "provider[:args]" */
@@ -45,6 +44,17 @@ typedef struct aura_srv_conf {
     const char *spool_dir;      /* AuraUsageSpool */
     long flush_ms;              /* AuraUsageFlushInterval */
     long cred_refresh_s;        /* AuraCredentialRefresh */
+    /* Where the first "AuraRequireKey On" is, for the startup warning
+     * when there is no AuraDatabase. */
+    const char *require_key_on_at;
+} aura_mod_conf_t;
+
+typedef struct aura_srv_conf {
+    aura_mod_conf_t *mc;        /* module-wide, shared by every server */
+    apr_hash_t *providers;      /* name → aura_provider_t* */
+    apr_array_header_t *model_files;
+    aura_registry_t *registry;  /* built at post_config */
+    long connect_ms, first_byte_ms, idle_ms, total_ms; /* -1: unset */
 } aura_srv_conf_t;
 
 typedef struct aura_dir_conf {
@@ -62,6 +72,9 @@ void *aura_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *aura_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 void *aura_create_dir_conf(apr_pool_t *p, char *dir);
 void *aura_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* The module-wide settings, from any server's config. */
+aura_mod_conf_t *aura_mod_conf(server_rec *s);
 
 /* post_config: env zero-config, keys, registry. Returns NULL or an error. */
 const char *aura_config_finish(apr_pool_t *p, server_rec *s);

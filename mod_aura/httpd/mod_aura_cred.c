@@ -2,9 +2,11 @@
  * mod_aura_cred.c - provider credentials from PostgreSQL.
  *
  * The child loads the active rows of provider_credentials once in
- * child_init (bounded by the query deadline), then its background thread
- * (mod_aura_ledger.c) reloads them every AuraCredentialRefresh seconds,
- * before any ingestion and on a connection of their own. Each sealed
+ * child_init (bounded by the query deadline), then the "credentials" task
+ * of its background worker (mod_aura_worker.c) reloads them every
+ * AuraCredentialRefresh seconds, a failure a second later, on a
+ * connection of its own: the ledger's ingestion never holds them back
+ * (it yields to this task between files). Each sealed
  * value is opened under the master key with the row's (org, provider) as
  * associated data, and the whole table is swapped in at once. A request
  * copies the one secret it needs into its own pool under a read lock, so
@@ -31,6 +33,9 @@
 
 APLOG_USE_MODULE(aura);
 
+/* Credentials not loaded (or a reload failed): retry this soon. */
+#define CRED_RETRY apr_time_from_sec(1)
+
 static const char *const CRED_SQL =
     "SELECT id, coalesce(org_id, 0), provider, sealed"
     " FROM provider_credentials WHERE status = 'active'";
@@ -56,14 +61,6 @@ static apr_thread_rwlock_t *cred_lock;
 static cred_table_t *creds;         /* NULL until the first load */
 static cred_table_t *inherited;     /* the parent's load, in pconf */
 static int load_failing;            /* a failed load was logged */
-
-void aura_cred_child_init(apr_pool_t *pchild)
-{
-    creds = inherited;
-    load_failing = 0;
-    if (apr_thread_rwlock_create(&cred_lock, pchild) != APR_SUCCESS)
-        cred_lock = NULL;
-}
 
 /* Secrets do not linger in freed pool memory. */
 static apr_status_t wipe_table(void *data)
@@ -148,7 +145,9 @@ static cred_table_t *build_table(apr_pool_t *p, const PGresult *res,
     return t;
 }
 
-aura_db_outcome_e aura_cred_refresh(PGconn *conn, apr_pool_t *owner)
+/* Reload the table from `conn`; its pools are children of `owner`, the
+ * worker's. AURA_DB_DOWN: try again with a new connection. */
+static aura_db_outcome_e refresh(PGconn *conn, apr_pool_t *owner)
 {
     aura_tenancy_t *ty = aura_tenancy_get();
     PGresult *res;
@@ -158,8 +157,8 @@ aura_db_outcome_e aura_cred_refresh(PGconn *conn, apr_pool_t *owner)
 
     if (!ty || !ty->has_master || !cred_lock)
         return AURA_DB_OK;
-    /* Only the background thread (and child_init before it starts)
-     * creates and destroys these pools. */
+    /* Only the worker thread (and child_init before it starts) creates
+     * and destroys these pools. */
     apr_pool_create(&p, owner);
     out = aura_db_query(conn, CRED_SQL, 0, NULL, AURA_DB_DEADLINE_MS, NULL,
                         &res);
@@ -179,6 +178,86 @@ aura_db_outcome_e aura_cred_refresh(PGconn *conn, apr_pool_t *owner)
     return AURA_DB_OK;
 }
 
+/* ------------------------------------------------------- the worker task */
+
+typedef struct cred_task {
+    aura_tenancy_t *ty;
+    apr_pool_t *owner;          /* the tables' parent: the worker's */
+    PGconn *conn;               /* its own: never behind an ingest */
+    int down;                   /* its connect failure was logged */
+} cred_task_t;
+
+static PGconn *connection(cred_task_t *ct, apr_pool_t *p)
+{
+    const char *err = NULL;
+
+    if (ct->conn && PQstatus(ct->conn) == CONNECTION_OK)
+        return ct->conn;
+    PQfinish(ct->conn);
+    ct->conn = aura_db_connect(p, ct->ty->mc->db_conninfo,
+                               AURA_DB_REQUEST_TIMEOUT_MS, &err);
+    if (!ct->conn && !ct->down)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ct->ty->s, "mod_aura: "
+                     "provider credentials: PostgreSQL unavailable (%s); "
+                     "retried every second", err);
+    ct->down = !ct->conn;
+    return ct->conn;
+}
+
+/* Bounded by the connect timeout plus the query deadline, whatever
+ * ingestion is doing. */
+static apr_status_t refresh_run(void *baton, aura_worker_t *w, apr_pool_t *p)
+{
+    cred_task_t *ct = baton;
+    aura_db_outcome_e out = AURA_DB_BROKEN;
+    PGconn *c;
+    (void)w;
+
+    if ((c = connection(ct, p)) != NULL)
+        out = refresh(c, ct->owner);
+    if (out == AURA_DB_OK)
+        return APR_SUCCESS;
+    /* Timed out or broken: the connection is not reused. */
+    if (c && (PQstatus(c) != CONNECTION_OK ||
+              PQtransactionStatus(c) != PQTRANS_IDLE)) {
+        PQfinish(c);
+        ct->conn = NULL;
+    }
+    return APR_EGENERAL;
+}
+
+static void refresh_leave(void *baton, apr_pool_t *p)
+{
+    cred_task_t *ct = baton;
+    (void)p;
+    PQfinish(ct->conn);
+    ct->conn = NULL;
+}
+
+void aura_cred_child_init(apr_pool_t *pchild, aura_worker_t *w)
+{
+    aura_tenancy_t *ty = aura_tenancy_get();
+    cred_task_t *ct = apr_pcalloc(pchild, sizeof(*ct));
+    aura_task_def_t def = {"credentials", 0, CRED_RETRY, refresh_run,
+                           refresh_leave, ct};
+
+    creds = inherited;
+    load_failing = 0;
+    if (apr_thread_rwlock_create(&cred_lock, pchild) != APR_SUCCESS)
+        cred_lock = NULL;
+    /* Without a master key nothing is ever loaded: no task. */
+    if (!ty->has_master)
+        return;
+    ct->ty = ty;
+    ct->owner = aura_worker_pool(w);
+    def.interval = apr_time_from_sec(ty->mc->cred_refresh_s);
+    /* Before the child serves anything: its own table, or the parent's
+     * (inherited) while this load fails. */
+    aura_worker_run_first(w, aura_worker_add(w, &def));
+}
+
+/* ------------------------------------------------------------ post_config */
+
 void aura_cred_post_config(apr_pool_t *pconf, apr_pool_t *ptemp)
 {
     aura_tenancy_t *ty = aura_tenancy_get();
@@ -193,7 +272,7 @@ void aura_cred_post_config(apr_pool_t *pconf, apr_pool_t *ptemp)
     if (!ty || !ty->has_master ||
         ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
         return;
-    if ((c = aura_db_connect(ptemp, ty->conninfo,
+    if ((c = aura_db_connect(ptemp, ty->mc->db_conninfo,
                              AURA_DB_REQUEST_TIMEOUT_MS, &err)) != NULL)
         out = aura_db_query(c, CRED_SQL, 0, NULL, AURA_DB_DEADLINE_MS, NULL,
                             &res);

@@ -11,18 +11,6 @@
 
 APLOG_USE_MODULE(aura);
 
-static int send_json(aura_exchange_t *ex, json_object *doc)
-{
-    request_rec *r = ex->r;
-    apr_size_t n;
-    const char *text = aura_json_str(r->pool, aura_json_pool(r->pool, doc),
-                                     &n);
-    ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, (apr_off_t)n);
-    ap_rwrite(text, (int)n, r);
-    return OK;
-}
-
 static int by_name(const void *a, const void *b)
 {
     return strcmp((*(const aura_model_t *const *)a)->name,
@@ -104,7 +92,7 @@ int aura_models_list(aura_exchange_t *ex)
         AURA_ADD_NEW(doc, "object", json_object_new_string("list"));
         AURA_ADD_NEW(doc, "data", data);
     }
-    return send_json(ex, doc);
+    return aura_send_json(ex, doc);
 }
 
 /* Counted by estimate, and said so: {"input_tokens": N, "aura":
@@ -129,5 +117,5 @@ int aura_count_tokens(aura_exchange_t *ex, const char *body, apr_size_t len)
         AURA_ADD_NEW(aura, "tenant", aura_tenant_json(
                          ex->tenant, ex->req->safety_identifier));
     AURA_ADD_NEW(doc, "aura", aura);
-    return send_json(ex, doc);
+    return aura_send_json(ex, doc);
 }

@@ -30,25 +30,6 @@ APLOG_USE_MODULE(aura);
 
 /* ----------------------------------------------------------- responses */
 
-int aura_send_error(aura_exchange_t *ex, const aura_error_t *e)
-{
-    request_rec *r = ex->r;
-    json_object *body = aura_json_pool(r->pool, ex->front->error(e));
-    apr_size_t len;
-    const char *text = aura_json_str(r->pool, body, &len);
-
-    AURA_LOG(ex, e->status >= 500 ? APLOG_WARNING : APLOG_INFO,
-             "%d %s%s%s: %s", e->status, e->code ? e->code : e->type,
-             e->param ? " param=" : "", e->param ? e->param : "", e->message);
-    r->status = e->status;
-    if (e->retry_after)
-        apr_table_setn(r->err_headers_out, "Retry-After", e->retry_after);
-    ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, (apr_off_t)len);
-    ap_rwrite(text, (int)len, r);
-    return OK;
-}
-
 static int fail(aura_exchange_t *ex, int status, const char *code,
                 const char *param, const char *msg)
 {
@@ -56,14 +37,6 @@ static int fail(aura_exchange_t *ex, int status, const char *code,
                                       "invalid_request_error", code, param,
                                       "%s", msg);
     return aura_send_error(ex, e);
-}
-
-apr_interval_time_t aura_overhead_now(const aura_exchange_t *ex)
-{
-    apr_interval_time_t t = ex->pre_time + ex->filter_time;
-    if (ex->filter_entered)
-        t += apr_time_now() - ex->filter_entered - ex->passing_time;
-    return t;
 }
 
 /* ---------------------------------------------------------- front door */

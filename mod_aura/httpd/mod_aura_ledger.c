@@ -8,13 +8,14 @@
  * keeps the file from being swapped during the write). Nothing there
  * waits for PostgreSQL.
  *
- * Background (one thread per child, every AuraUsageFlushInterval):
- * reload provider credentials when due (mod_aura_cred.c; on their own
- * connection, and first of all, so a stuck ingest never holds them
- * back), swap in a new live file, then move every finished spool file
- * into PostgreSQL, one file per statement (end-users upserted, ledger
- * rows inserted ON CONFLICT (request_id) DO NOTHING, keys' last_used_at
- * set), and delete it. PostgreSQL down: the files stay and are retried.
+ * Background (the "usage ledger" task of the child's worker,
+ * mod_aura_worker.c, every AuraUsageFlushInterval): swap in a new live
+ * file, then move every finished spool file into PostgreSQL, one file
+ * per statement (end-users upserted, ledger rows inserted ON CONFLICT
+ * (request_id) DO NOTHING, keys' last_used_at set), and delete it.
+ * PostgreSQL down: the files stay and are retried. Between files the
+ * task yields to the worker, so that a backlog never holds back a
+ * credentials reload that is due.
  *
  * Who may take a file is decided by flock(2): a writer holds a shared lock
  * on its live file for as long as it writes to it, an ingester needs an
@@ -33,8 +34,6 @@
 #include <unixd.h>
 #include <apr_atomic.h>
 #include <apr_file_info.h>
-#include <apr_thread_cond.h>
-#include <apr_thread_proc.h>
 #include <apr_thread_rwlock.h>
 
 #include "mod_aura_private.h"
@@ -50,8 +49,6 @@ APLOG_USE_MODULE(aura);
 #define INGEST_TIMEOUT_MS 10000
 #define INGEST_DEADLINE_MS (INGEST_TIMEOUT_MS + 500)
 #define MAX_BACKOFF apr_time_from_sec(3)
-/* Credentials not loaded (or a reload failed): retry this soon. */
-#define CRED_RETRY apr_time_from_sec(1)
 
 static const char *const INGEST_SQL =
     "WITH r AS ("
@@ -266,20 +263,18 @@ void aura_ledger_record(aura_exchange_t *ex)
 
 typedef struct ingester {
     aura_tenancy_t *ty;
-    apr_pool_t *pool;           /* the thread's own */
-    apr_thread_t *thread;
-    apr_thread_mutex_t *mu;
-    apr_thread_cond_t *cv;
-    volatile int stop;          /* also ends a running query's wait */
+    aura_worker_t *w;           /* its stop flag ends a running query */
     int leaving;                /* the last round: short deadline */
     PGconn *conn;               /* ingestion */
     int down;                   /* an outage was logged */
     apr_interval_time_t backoff;
     apr_time_t retry_at;
-    PGconn *cred_conn;          /* credentials: never behind an ingest */
-    int cred_down;              /* its connect failure was logged */
-    apr_time_t next_creds;
 } ingester_t;
+
+static int stopping(const ingester_t *in)
+{
+    return *aura_worker_stopping(in->w);
+}
 
 static void outage(ingester_t *in, const char *why)
 {
@@ -288,7 +283,8 @@ static void outage(ingester_t *in, const char *why)
                      "usage ledger: PostgreSQL unavailable (%s); records "
                      "stay in %s and are retried", why, spool.dir);
     in->down = 1;
-    in->backoff = in->backoff ? in->backoff * 2 : in->ty->flush;
+    in->backoff = in->backoff ? in->backoff * 2
+                              : apr_time_from_msec(in->ty->mc->flush_ms);
     if (in->backoff > MAX_BACKOFF)
         in->backoff = MAX_BACKOFF;
     in->retry_at = apr_time_now() + in->backoff;
@@ -306,8 +302,8 @@ static int connected(ingester_t *in, apr_pool_t *p)
     in->conn = NULL;
     if (apr_time_now() < in->retry_at)
         return 0;
-    if (!(in->conn = aura_db_connect(p, in->ty->conninfo, INGEST_TIMEOUT_MS,
-                                     &err))) {
+    if (!(in->conn = aura_db_connect(p, in->ty->mc->db_conninfo,
+                                     INGEST_TIMEOUT_MS, &err))) {
         outage(in, err);
         return 0;
     }
@@ -317,51 +313,6 @@ static int connected(ingester_t *in, apr_pool_t *p)
     in->down = 0;
     in->backoff = 0;
     return 1;
-}
-
-/* ---------------------------------------------------------- credentials */
-
-static PGconn *cred_connection(ingester_t *in, apr_pool_t *p)
-{
-    const char *err = NULL;
-
-    if (in->cred_conn && PQstatus(in->cred_conn) == CONNECTION_OK)
-        return in->cred_conn;
-    PQfinish(in->cred_conn);
-    in->cred_conn = aura_db_connect(p, in->ty->conninfo,
-                                    AURA_DB_REQUEST_TIMEOUT_MS, &err);
-    if (!in->cred_conn && !in->cred_down)
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, in->ty->s, "mod_aura: "
-                     "provider credentials: PostgreSQL unavailable (%s); "
-                     "retried every second", err);
-    in->cred_down = !in->cred_conn;
-    return in->cred_conn;
-}
-
-/* When due: the first load (child_init), then every AuraCredentialRefresh;
- * a failure is retried a second later. Bounded by the connect timeout
- * plus the query deadline, whatever ingestion is doing. */
-static void refresh_creds(ingester_t *in, apr_pool_t *p)
-{
-    apr_time_t now = apr_time_now();
-    aura_db_outcome_e out = AURA_DB_BROKEN;
-    PGconn *c;
-
-    if (!in->ty->has_master || now < in->next_creds)
-        return;
-    if ((c = cred_connection(in, p)) != NULL)
-        out = aura_cred_refresh(c, in->pool);
-    if (out == AURA_DB_OK) {
-        in->next_creds = now + in->ty->cred_refresh;
-        return;
-    }
-    /* Timed out or broken: the connection is not reused. */
-    if (c && (PQstatus(c) != CONNECTION_OK ||
-              PQtransactionStatus(c) != PQTRANS_IDLE)) {
-        PQfinish(c);
-        in->cred_conn = NULL;
-    }
-    in->next_creds = apr_time_now() + CRED_RETRY;
 }
 
 /* ------------------------------------------------------------ ingestion */
@@ -449,7 +400,8 @@ static aura_db_outcome_e send_batch(ingester_t *in, const char *path,
      * the next ingester otherwise. Running: stop ends the wait. */
     out = aura_db_query(in->conn, INGEST_SQL, 1, &batch, in->leaving
                         ? AURA_DB_DEADLINE_MS : INGEST_DEADLINE_MS,
-                        in->leaving ? NULL : &in->stop, &res);
+                        in->leaving ? NULL : aura_worker_stopping(in->w),
+                        &res);
     if (out == AURA_DB_DATA_ERROR) {
         const char *bad = apr_pstrcat(p, path, BAD_SUFFIX, NULL);
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, in->ty->s, "mod_aura: usage "
@@ -457,7 +409,7 @@ static aura_db_outcome_e send_batch(ingester_t *in, const char *path,
                      path, aura_db_error(p, in->conn, res, out), bad);
         rename(path, bad);
     }
-    else if (out != AURA_DB_OK && in->stop && !in->leaving) {
+    else if (out != AURA_DB_OK && stopping(in) && !in->leaving) {
         /* Cut short by the child's exit, not by PostgreSQL: no outage to
          * report, and no second try on the way out. */
         PQfinish(in->conn);
@@ -530,8 +482,8 @@ static int is_spool_file(const char *name)
            n > k && !strcmp(name + n - k, SPOOL_SUFFIX);
 }
 
-/* Credentials come due between files too: a backlog of files must not
- * hold back a reload. */
+/* Other tasks come due between files too: a backlog of files must not
+ * hold back a credentials reload. */
 static void ingest_all(ingester_t *in, apr_pool_t *p)
 {
     apr_dir_t *d;
@@ -541,8 +493,8 @@ static void ingest_all(ingester_t *in, apr_pool_t *p)
     if (apr_dir_open(&d, spool.dir, p) != APR_SUCCESS)
         return;
     apr_pool_create(&fp, p);
-    while (!in->stop && apr_dir_read(&fi, APR_FINFO_NAME, d) ==
-           APR_SUCCESS) {
+    while ((in->leaving || !stopping(in)) &&
+           apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
         if (!fi.name || !is_spool_file(fi.name))
             continue;
         if (ingest_file(in, apr_pstrcat(fp, spool.dir, "/", fi.name, NULL),
@@ -550,96 +502,53 @@ static void ingest_all(ingester_t *in, apr_pool_t *p)
             break;
         apr_pool_clear(fp);
         if (!in->leaving)
-            refresh_creds(in, fp);
+            aura_worker_yield(in->w, fp);
     }
     apr_dir_close(d);
 }
 
-static void *APR_THREAD_FUNC ingester_run(apr_thread_t *th, void *data)
+static apr_status_t ingest_run(void *baton, aura_worker_t *w, apr_pool_t *p)
 {
-    ingester_t *in = data;
-    apr_pool_t *scratch;
+    ingester_t *in = baton;
+    (void)w;
 
-    apr_pool_create(&scratch, in->pool);
-    for (;;) {
-        refresh_creds(in, scratch);
-        if (apr_atomic_read32(&spool.dirty))
-            swap_live(scratch, 1);
-        ingest_all(in, scratch);
-        apr_pool_clear(scratch);
-        apr_thread_mutex_lock(in->mu);
-        if (!in->stop)
-            apr_thread_cond_timedwait(in->cv, in->mu, in->ty->flush);
-        if (in->stop) {
-            apr_thread_mutex_unlock(in->mu);
-            break;
-        }
-        apr_thread_mutex_unlock(in->mu);
-    }
-    /* Leaving: this child's last records are finished files now; move
-     * them, each within the short deadline, unless PostgreSQL is known to
-     * be down (then any other child, or the next start, will). */
-    swap_live(scratch, 0);
-    in->leaving = 1;
-    in->stop = 0;
-    if (!in->down)
-        ingest_all(in, scratch);
-    PQfinish(in->conn);
-    in->conn = NULL;
-    PQfinish(in->cred_conn);
-    in->cred_conn = NULL;
-    apr_thread_exit(th, APR_SUCCESS);
-    return NULL;
-}
-
-/* A pre-cleanup: it runs before pchild's subpools (the thread's) go. */
-static apr_status_t ingester_stop(void *data)
-{
-    ingester_t *in = data;
-    apr_status_t rv;
-
-    apr_thread_mutex_lock(in->mu);
-    in->stop = 1;
-    apr_thread_cond_signal(in->cv);
-    apr_thread_mutex_unlock(in->mu);
-    apr_thread_join(&rv, in->thread);
+    if (apr_atomic_read32(&spool.dirty))
+        swap_live(p, 1);
+    ingest_all(in, p);
     return APR_SUCCESS;
 }
 
-/* The first credentials load, before the child serves anything: the
- * thread does not exist yet, so nothing else touches in->pool. */
-static void first_creds(ingester_t *in, apr_pool_t *pchild)
+/* Leaving: this child's last records are finished files now; move them,
+ * each within the short deadline, unless PostgreSQL is known to be down
+ * (then any other child, or the next start, will). */
+static void ingest_leave(void *baton, apr_pool_t *p)
 {
-    apr_pool_t *tmp;
+    ingester_t *in = baton;
 
-    apr_pool_create(&tmp, pchild);
-    refresh_creds(in, tmp);
-    apr_pool_destroy(tmp);
+    swap_live(p, 0);
+    in->leaving = 1;
+    if (!in->down)
+        ingest_all(in, p);
+    PQfinish(in->conn);
+    in->conn = NULL;
 }
 
-void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s)
+void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s,
+                            aura_worker_t *w)
 {
     ingester_t *in = apr_pcalloc(pchild, sizeof(*in));
-    apr_status_t rv;
+    aura_task_def_t def = {"usage ledger", 0, 0, ingest_run, ingest_leave,
+                           in};
 
     in->ty = aura_tenancy_get();
-    spool.dir = in->ty->spool_dir;
+    in->w = w;
+    spool.dir = in->ty->mc->spool_dir;
     spool.seq = (unsigned long)apr_time_now();
     if (apr_thread_rwlock_create(&spool.lock, pchild) != APR_SUCCESS ||
         (spool.fd = open_live(pchild)) < 0)
         ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s, "mod_aura: usage "
                      "spool %s: cannot open a file; usage is not recorded",
                      spool.dir);
-    apr_pool_create(&in->pool, pchild);
-    first_creds(in, pchild);
-    if ((rv = apr_thread_mutex_create(&in->mu, APR_THREAD_MUTEX_DEFAULT,
-                                      pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_cond_create(&in->cv, pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_create(&in->thread, NULL, ingester_run, in,
-                                pchild)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aura: cannot start "
-                     "the usage ledger thread");
-        return;
-    }
-    apr_pool_pre_cleanup_register(pchild, in, ingester_stop);
+    def.interval = apr_time_from_msec(in->ty->mc->flush_ms);
+    aura_worker_add(w, &def);
 }

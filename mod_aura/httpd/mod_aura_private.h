@@ -18,6 +18,8 @@
 #include "aura_tenant.h"
 #include "aura_crypt.h"
 #include "mod_aura_db.h"
+#include "mod_aura_answer.h"
+#include "mod_aura_worker.h"
 #include <ap_socache.h>
 #include <apr_global_mutex.h>
 
@@ -89,18 +91,18 @@ void aura_tenancy_pre_config(apr_pool_t *pconf);
 const char *aura_tenancy_check(apr_pool_t *pconf, server_rec *s);
 const char *aura_tenancy_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                                      server_rec *s);
-void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s);
+/* child_init: also adds the tenancy's tasks to the child's worker. */
+void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s,
+                             aura_worker_t *w);
 
-/* The tenancy in force (mod_aura_tenancy.c): set at post_config from the
- * main server's directives, inherited by the children, NULL without
+/* The tenancy in force (mod_aura_tenancy.c): what post_config made of
+ * the module-wide settings (mc), inherited by the children, NULL without
  * AuraDatabase. */
 typedef struct aura_tenancy {
     server_rec *s;              /* the main server: background logging */
-    const char *conninfo;
+    const aura_mod_conf_t *mc;  /* its settings (AuraDatabase ...) */
     unsigned char master[AURA_MASTER_KEY_LEN];
     int has_master;             /* AuraMasterKeyFile loaded */
-    apr_interval_time_t key_ttl, neg_ttl, flush, cred_refresh;
-    const char *spool_dir;
     const ap_socache_provider_t *cache;
     ap_socache_instance_t *cache_inst;
     apr_global_mutex_t *cache_mutex;    /* NULL: provider is MT-safe */
@@ -117,7 +119,9 @@ void aura_keycache_put(request_rec *r, const aura_tenant_t *t);
 /* mod_aura_cred.c: provider credentials from the database. */
 /* post_config (parent): the first table, inherited by every child. */
 void aura_cred_post_config(apr_pool_t *pconf, apr_pool_t *ptemp);
-void aura_cred_child_init(apr_pool_t *pchild);
+/* child_init: the "credentials" task (with a master key), run once
+ * right away, before the worker starts. */
+void aura_cred_child_init(apr_pool_t *pchild, aura_worker_t *w);
 /* The key for the exchange's provider into ex->upstream_key: the key's
  * org's database credential, else the every-org one, else the configured
  * one (in r->pool). DECLINED, or the status of the 503
@@ -125,21 +129,17 @@ void aura_cred_child_init(apr_pool_t *pchild);
  * table never loaded, or the row that applies does not open): never
  * another credential in its place. */
 int aura_cred_pick(aura_exchange_t *ex);
-/* Background thread: reload the table from `conn`; its pools are children
- * of `owner`, the thread's own. Returns the outcome (AURA_DB_DOWN: try
- * again with a new connection). */
-aura_db_outcome_e aura_cred_refresh(PGconn *conn, apr_pool_t *owner);
 
 /* mod_aura_ledger.c: the usage spool and its ingester. */
 /* post_config: create the spool directory, owned by the worker user. */
 const char *aura_ledger_post_config(apr_pool_t *pconf, const char *dir);
-void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s);
+/* child_init: the spool's live file and the "usage ledger" task. */
+void aura_ledger_child_init(apr_pool_t *pchild, server_rec *s,
+                            aura_worker_t *w);
 /* After a keyed request went upstream: one line into the spool. */
 void aura_ledger_record(aura_exchange_t *ex);
 
-/* mod_aura_handler.c */
+/* mod_aura_handler.c: called by mod_aura.c only. */
 int aura_handler(request_rec *r);
-int aura_send_error(aura_exchange_t *ex, const aura_error_t *e);
-apr_interval_time_t aura_overhead_now(const aura_exchange_t *ex);
 
 #endif /* MOD_AURA_PRIVATE_H */

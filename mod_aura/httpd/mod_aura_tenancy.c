@@ -6,7 +6,8 @@
  * key records is created, with a global mutex when the provider needs one
  * (shmcb: the pattern of httpd's modules/ssl/ssl_scache.c). Each child
  * re-attaches the mutex and starts its database pool, its credentials
- * table and its spool writer + ingester thread.
+ * table and its spool writer, and gives the worker (mod_aura_worker.c)
+ * its tasks: credential refresh and ledger ingestion.
  */
 #include <string.h>
 #include <httpd.h>
@@ -36,11 +37,6 @@ void aura_tenancy_pre_config(apr_pool_t *pconf)
     ap_mutex_register(pconf, KEYCACHE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
 }
 
-static aura_srv_conf_t *main_conf(server_rec *s)
-{
-    return ap_get_module_config(s->module_config, &aura_module);
-}
-
 /* "shmcb" or "shmcb:/path(512000)" → the provider and its arguments. */
 static const char *cache_provider(apr_pool_t *p, const char *spec,
                                   const ap_socache_provider_t **prov,
@@ -64,7 +60,7 @@ static const char *cache_provider(apr_pool_t *p, const char *spec,
 /* check_config: also run by `apachectl configtest`. */
 const char *aura_tenancy_check(apr_pool_t *pconf, server_rec *s)
 {
-    aura_srv_conf_t *c = main_conf(s);
+    const aura_mod_conf_t *c = aura_mod_conf(s);
     const ap_socache_provider_t *prov;
     const char *args;
 
@@ -122,16 +118,11 @@ static const char *cache_init(aura_tenancy_t *t, apr_pool_t *pconf,
 }
 
 static aura_tenancy_t *tenancy_make(apr_pool_t *pconf, server_rec *s,
-                                    const aura_srv_conf_t *c)
+                                    const aura_mod_conf_t *c)
 {
     aura_tenancy_t *t = apr_pcalloc(pconf, sizeof(*t));
     t->s = s;
-    t->conninfo = c->db_conninfo;
-    t->key_ttl = apr_time_from_sec(c->key_ttl_s);
-    t->neg_ttl = apr_time_from_sec(c->neg_ttl_s);
-    t->flush = apr_time_from_msec(c->flush_ms);
-    t->cred_refresh = apr_time_from_sec(c->cred_refresh_s);
-    t->spool_dir = c->spool_dir;
+    t->mc = c;
     apr_pool_cleanup_register(pconf, t, tenancy_cleanup,
                               apr_pool_cleanup_null);
     return t;
@@ -140,7 +131,7 @@ static aura_tenancy_t *tenancy_make(apr_pool_t *pconf, server_rec *s,
 const char *aura_tenancy_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                                      server_rec *s)
 {
-    aura_srv_conf_t *c = main_conf(s);
+    const aura_mod_conf_t *c = aura_mod_conf(s);
     aura_tenancy_t *t;
     const char *err;
 
@@ -162,14 +153,15 @@ const char *aura_tenancy_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                      "database are not used");
     }
     if ((err = cache_init(t, pconf, ptemp, c->keycache)) != NULL ||
-        (err = aura_ledger_post_config(pconf, t->spool_dir)) != NULL)
+        (err = aura_ledger_post_config(pconf, c->spool_dir)) != NULL)
         return err;
     tenancy = t;
     aura_cred_post_config(pconf, ptemp);
     return NULL;
 }
 
-void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s)
+void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s,
+                             aura_worker_t *w)
 {
     aura_tenancy_t *t = tenancy;
     apr_status_t rv;
@@ -182,9 +174,9 @@ void aura_tenancy_child_init(apr_pool_t *pchild, server_rec *s)
             != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aura: cannot "
                      "re-attach the key cache mutex");
-    t->db = aura_db_pool_create(pchild, s, t->conninfo);
-    aura_cred_child_init(pchild);
-    aura_ledger_child_init(pchild, s);
+    t->db = aura_db_pool_create(pchild, s, t->mc->db_conninfo);
+    aura_cred_child_init(pchild, w);
+    aura_ledger_child_init(pchild, s, w);
 }
 
 /* ------------------------------------------------------------ key cache */
@@ -223,8 +215,9 @@ void aura_keycache_put(request_rec *r, const aura_tenant_t *t)
     aura_tenancy_t *ty = tenancy;
     unsigned char id[sizeof(CACHE_ID_PREFIX) + AURA_VKEY_ID_LEN];
     unsigned char *buf;
-    apr_interval_time_t ttl = t->state == AURA_KEY_UNKNOWN ? ty->neg_ttl
-                                                           : ty->key_ttl;
+    apr_interval_time_t ttl = apr_time_from_sec(t->state == AURA_KEY_UNKNOWN
+                                                ? ty->mc->neg_ttl_s
+                                                : ty->mc->key_ttl_s);
     apr_size_t n;
 
     if (ttl <= 0)

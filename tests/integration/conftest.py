@@ -808,6 +808,8 @@ class Gateway:
         self.sim_port = sim_port
         self.dead_port = dead_port
         self.proc = None
+        # more conf.d files for one test's gateway: {"name.conf": text}
+        self.extra_conf = {}
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -868,6 +870,10 @@ class Gateway:
                 "    AuraAllowModels sim/text\n"
                 "</Location>\n")
             f.write(provider_snippets(self.sim_port))
+        for name, text in self.extra_conf.items():
+            with open(os.path.join(self.root, "conf.d", name), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(self.root, "conf.d", name), 0o644)
         for p in ("httpd.conf", "conf.d/test.conf"):
             os.chmod(os.path.join(self.root, p), 0o644)
 

@@ -4,6 +4,7 @@ scope of credentials and endpoints, and the conf/aura.conf drift check."""
 import glob
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -65,10 +66,78 @@ def test_allow_models_does_not_apply_outside_its_location(gw):
     assert r.status == 200, r
 
 
+# --------------------------------------------------------------------------
+# module-wide settings: one object behind every server's config
+# --------------------------------------------------------------------------
+
+TENANCY_DIRECTIVES = [("AuraDatabase", '"dbname=aura"'),
+                      ("AuraMasterKeyFile", "master.key"),
+                      ("AuraKeyCache", "shmcb"),
+                      ("AuraKeyCacheTTL", "30"),
+                      ("AuraKeyNegativeTTL", "5"),
+                      ("AuraUsageSpool", "spool"),
+                      ("AuraUsageFlushInterval", "1000"),
+                      ("AuraCredentialRefresh", "60")]
+
+
+def vhost_gateway(H, sim, workdir, name, inside):
+    """A gateway whose conf.d/vhost.conf adds a <VirtualHost> on a second
+    port holding `inside`; returns (gateway, vhost port)."""
+    port = H.free_port()
+    g = H.Gateway(os.path.join(workdir, "root-" + name), H.free_port(),
+                  sim.port, H.free_port())
+    g.extra_conf["vhost.conf"] = ("Listen 127.0.0.1:%d\n"
+                                  "<VirtualHost 127.0.0.1:%d>\n%s"
+                                  "</VirtualHost>\n" % (port, port, inside))
+    return g, port
+
+
+@pytest.mark.parametrize("directive,arg", TENANCY_DIRECTIVES)
+def test_module_wide_directive_refused_in_virtualhost(H, sim, workdir,
+                                                      directive, arg):
+    """One key store, key cache, spool and ingester per httpd: the
+    tenancy directives set module-wide settings and a <VirtualHost> that
+    names one is refused, with httpd's own message (configtest too)."""
+    g, _ = vhost_gateway(H, sim, workdir, "vhost-" + directive,
+                         "    %s %s\n" % (directive, arg))
+    g.write_config(H.module_path())
+    p = subprocess.run([H.APACHE, "-t", "-f",
+                        os.path.join(g.root, "httpd.conf")],
+                       capture_output=True, text=True, timeout=30)
+    out = p.stdout + p.stderr
+    assert p.returncode != 0, out
+    assert "%s cannot occur within <VirtualHost> section" % directive \
+        in out, out
+
+
+def test_virtualhost_shares_module_wide_settings(H, sim, workdir):
+    """AuraRequireKey On inside a <VirtualHost> is recorded in the
+    module-wide settings the main server checks at startup (the warning
+    names the vhost's file), and the vhost serves with the main server's
+    providers."""
+    g, port = vhost_gateway(H, sim, workdir, "vhost-shared",
+                            "    <Location /keyed>\n"
+                            "        SetHandler aura\n"
+                            "        Require all granted\n"
+                            "        AuraRequireKey On\n"
+                            "    </Location>\n")
+    g.start(H.module_path())
+    try:
+        log = g.error_log()
+        assert "AuraRequireKey On" in log and "vhost.conf" in log and \
+            "without AuraDatabase" in log, log[-2000:]
+        r = H.http_request(port, "POST", "/keyed/v1/responses",
+                           {"model": "sim/text", "input": "hi"})
+        assert r.status == 200, r
+    finally:
+        g.stop()
+
+
 def declared_directives():
     names = set()
-    for path in glob.glob(os.path.join(REPO, "mod_aura", "*.c")) + \
-            glob.glob(os.path.join(REPO, "mod_aura", "*.h")):
+    # mod_aura/<component>/*.c|h since the layout by component
+    for path in glob.glob(os.path.join(REPO, "mod_aura", "**", "*.[ch]"),
+                          recursive=True):
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()
         names.update(re.findall(r'AP_INIT_[A-Z0-9_]+\(\s*"([A-Za-z]+)"', text))

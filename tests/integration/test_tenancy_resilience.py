@@ -334,17 +334,10 @@ def test_spool_file_with_nul_bytes(tgw, pg):
 # --------------------------------------------------------------------------
 
 def test_require_key_without_database_warns(H, sim, workdir):
-    class KeyedGateway(H.Gateway):
-        def write_config(self, module):
-            super().write_config(module)
-            p = os.path.join(self.root, "conf.d", "keyed.conf")
-            with open(p, "w") as f:
-                f.write("<Location /keyed>\n    SetHandler aura\n"
-                        "    AuraRequireKey On\n</Location>\n")
-            os.chmod(p, 0o644)
-
-    g = KeyedGateway(os.path.join(workdir, "root-keyed"), H.free_port(),
-                     sim.port, H.free_port())
+    g = H.Gateway(os.path.join(workdir, "root-keyed"), H.free_port(),
+                  sim.port, H.free_port())
+    g.extra_conf["keyed.conf"] = ("<Location /keyed>\n    SetHandler aura\n"
+                                  "    AuraRequireKey On\n</Location>\n")
     g.start(H.module_path())
     try:
         log = g.error_log()
