@@ -289,15 +289,15 @@ static void on_delta(bed_dec *c, json_object *o)
 {
     json_object *dl = aura_json_get(o, "delta"), *v;
     long bi = aura_dec_long(o, "contentBlockIndex", 0);
+    int known = 0;
 
-    if ((v = aura_json_get(dl, "text")))
+    if ((v = aura_json_get(dl, "text")) && ++known)
         block_text(c, bi, json_object_get_string(v));
-    if ((v = aura_json_get(dl, "toolUse")))
+    if ((v = aura_json_get(dl, "toolUse")) && ++known)
         block_args(c, bi, aura_json_string(v, "input"));
-    if ((v = aura_json_get(dl, "reasoningContent")))
+    if ((v = aura_json_get(dl, "reasoningContent")) && ++known)
         block_reasoning(c, bi, v);
-    if (!aura_json_get(dl, "text") && !aura_json_get(dl, "toolUse")
-        && !aura_json_get(dl, "reasoningContent"))  /* citation, ... */
+    if (!known)                 /* citation, and deltas added later */
         AURA_DEC_TRACE(&c->d, "bedrock: contentBlockDelta %s ignored",
                        aura_dec_str(&c->d, aura_dec_first_key(dl)));
 }
