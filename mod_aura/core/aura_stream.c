@@ -1014,6 +1014,11 @@ void aura_rb_set_secret(aura_rb_t *rb, const char *secret)
     rb->secret = secret;
 }
 
+const char *aura_rb_secret(const aura_rb_t *rb)
+{
+    return rb->secret;
+}
+
 void aura_rb_cache_write(aura_rb_t *rb, long tokens)
 {
     if (tokens > 0)

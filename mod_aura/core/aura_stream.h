@@ -59,6 +59,8 @@ void aura_rb_set_finalize(aura_rb_t *rb, aura_finalize_fn fn, void *baton);
  * credential-shaped, see aura_redact) from every failure message, so a
  * provider that echoes it mid-stream never reaches the client or a log. */
 void aura_rb_set_secret(aura_rb_t *rb, const char *secret);
+/* ... and for decoders that log upstream names (aura_log_str). */
+const char *aura_rb_secret(const aura_rb_t *rb);
 /* Overrides AURA_RB_MAX_CONTENT for this response (tests; 0 restores it).
  * aura_rb_max_content() is the bound in force. */
 void aura_rb_set_max_content(aura_rb_t *rb, apr_size_t max);

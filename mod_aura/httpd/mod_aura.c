@@ -14,6 +14,30 @@
 #include <http_protocol.h>
 
 #include "mod_aura_private.h"
+#include "aura_log.h"
+
+_Static_assert(AURA_LOG_TRACE1 == APLOG_TRACE1 && AURA_LOG_DEBUG == APLOG_DEBUG
+               && AURA_LOG_TRACE8 == APLOG_TRACE8,
+               "aura_log.h levels are httpd's");
+
+/* The core's logger (aura_log.h): a request's lines go to its error log
+ * at the module's per-directory level, so `LogLevel aura:trace1` in a
+ * <Location> traces that location only; the file and line are the
+ * core's. Code outside a request (no baton) does not log through it. */
+static int core_log_is_level(const aura_log_ctx_t *ctx, int level)
+{
+    const request_rec *r = ctx->baton;
+    return r && APLOG_R_MODULE_IS_LEVEL(r, aura_module.module_index, level);
+}
+
+static void core_log_print(const char *file, int line, int level,
+                           const aura_log_ctx_t *ctx, const char *msg)
+{
+    const request_rec *r = ctx->baton;
+    if (r)
+        ap_log_rerror_(file, line, aura_module.module_index, level, 0, r,
+                       "[%s] %s", ctx->id, msg);
+}
 
 static int aura_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp)
@@ -45,6 +69,7 @@ static int aura_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
 
     aura_http_global_init();
+    aura_log_set(core_log_is_level, core_log_print);
     if ((err = aura_config_finish(pconf, s)) != NULL ||
         (err = aura_tenancy_post_config(pconf, ptemp, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aura: %s", err);

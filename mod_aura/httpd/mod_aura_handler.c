@@ -227,6 +227,17 @@ static int is_json_body(const char *ctype)
     return ctype && !strncasecmp(ctype, "application/json", 16);
 }
 
+/* The provider's decoder for the answer; it traces what it skips or
+ * repairs where this request logs (LogLevel aura:trace1), with its id. */
+static aura_decoder_t *make_decoder(aura_exchange_t *ex, int stream)
+{
+    aura_decoder_t *d = ex->adapter->decoder(ex->r->pool, ex->rb, stream);
+
+    aura_dec_set_log(d, aura_log_ctx_make(ex->r->pool, ex->request_id,
+                                          ex->r));
+    return d;
+}
+
 static int on_head(void *baton, int status, const char *ctype,
                    const char *retry_after)
 {
@@ -238,7 +249,7 @@ static int on_head(void *baton, int status, const char *ctype,
      * with a 200, or a server that ignores "stream"): decode it as a
      * body; the builder still streams the events to the client. */
     if (ex->stream && is_json_body(ctype))
-        ex->dec = ex->adapter->decoder(ex->r->pool, ex->rb, 0);
+        ex->dec = make_decoder(ex, 0);
     ex->passing = 1;
     aura_filter_attach(ex);
     /* The client sees response.created as soon as the provider accepted
@@ -434,7 +445,7 @@ static int proxy(aura_exchange_t *ex)
                                : ex->provider->has_aws
                                      ? ex->provider->aws.secret_access_key
                                      : NULL);
-    ex->dec = ex->adapter->decoder(r->pool, ex->rb, ex->stream);
+    ex->dec = make_decoder(ex, ex->stream);
     ex->in_bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     ex->pre_time = apr_time_now() - r->request_time;
     AURA_LOG(ex, APLOG_DEBUG, "upstream %s via %s model=%s",

@@ -190,8 +190,12 @@ static void block_start(anth_dec *a, long k, json_object *cb)
     block_t *b = slot(a, k);
     const char *type = aura_json_string(cb, "type");
 
-    if (!b || !type || b->kind != B_SKIP || b->idx >= 0)
-        return;                 /* out of range, or started twice */
+    if (!b || !type || b->kind != B_SKIP || b->idx >= 0) {
+        AURA_DEC_TRACE(&a->d, "anthropic: content block %ld (%s) out of "
+                       "range, without type or started twice: skipped", k,
+                       aura_dec_str(&a->d, type));
+        return;
+    }
     if (!strcmp(type, "text")) {
         b->kind = B_TEXT;
         if (a->msg < 0)
@@ -208,7 +212,10 @@ static void block_start(anth_dec *a, long k, json_object *cb)
     else if (!strcmp(type, "tool_use")) {
         open_tool(a, b, cb);
     }
-    /* server_tool_use, *_tool_result, anything new: skipped */
+    else {      /* server_tool_use, *_tool_result, anything new */
+        AURA_DEC_TRACE(&a->d, "anthropic: content block %ld of type %s "
+                       "skipped", k, aura_dec_str(&a->d, type));
+    }
 }
 
 static void block_delta(anth_dec *a, long k, json_object *delta)
@@ -217,7 +224,7 @@ static void block_delta(anth_dec *a, long k, json_object *delta)
     const char *type = aura_json_string(delta, "type");
 
     if (!b || !type || b->idx < 0)
-        return;
+        return;                 /* a skipped block's: traced at its start */
     if (b->kind == B_TEXT && !strcmp(type, "text_delta"))
         text_delta(a, b, aura_json_string(delta, "text"));
     else if (b->kind == B_THINKING && !strcmp(type, "thinking_delta"))
@@ -226,7 +233,9 @@ static void block_delta(anth_dec *a, long k, json_object *delta)
         sig_add(a, b, aura_json_string(delta, "signature"));
     else if (b->kind == B_TOOL && !strcmp(type, "input_json_delta"))
         args_delta(a, b, aura_json_string(delta, "partial_json"));
-    /* citations_delta and others: nothing to show */
+    else        /* citations_delta and others: nothing to show */
+        AURA_DEC_TRACE(&a->d, "anthropic: %s in content block %ld "
+                       "ignored", aura_dec_str(&a->d, type), k);
 }
 
 /* Text stays open (the next block may be text too); the others end here. */
@@ -274,6 +283,13 @@ static void anth_finish(anth_dec *a)
         reason = "max_output_tokens";
     else if (!strcmp(s, "refusal"))
         reason = "content_filter";
+    else if (strcmp(s, "end_turn") && strcmp(s, "stop_sequence")
+             && strcmp(s, "tool_use") && strcmp(s, "pause_turn"))
+        AURA_DEC_TRACE(&a->d, "anthropic: stop_reason %s read as "
+                       "completed", aura_dec_str(&a->d, s));
+    if (!a->stop_reason)
+        AURA_DEC_TRACE(&a->d, "anthropic: no stop_reason, end_turn "
+                       "assumed");
     aura_dec_st(&a->d, aura_rb_finish(a->d.rb, reason ? "incomplete"
                                                       : "completed", reason));
 }
@@ -320,7 +336,10 @@ static void anth_dispatch(anth_dec *a, const char *type, json_object *o)
     else if (!strcmp(type, "error")) {
         anth_error(a, aura_json_get(o, "error"));
     }
-    /* ping, and event types added later: nothing to do */
+    else if (strcmp(type, "ping")) {    /* a keepalive: nothing to say */
+        AURA_DEC_TRACE(&a->d, "anthropic: event %s ignored",
+                       aura_dec_str(&a->d, type));
+    }
 }
 
 static apr_status_t anth_event(aura_decoder_t *d, const char *event,
@@ -341,6 +360,8 @@ static apr_status_t anth_event(aura_decoder_t *d, const char *event,
         type = event;
     if (type)
         anth_dispatch(a, type, o);
+    else
+        AURA_DEC_TRACE(d, "anthropic: event without a type ignored");
     json_object_put(o);
     return d->rv;
 }
@@ -351,8 +372,11 @@ static apr_status_t anth_eof(aura_decoder_t *d)
 {
     anth_dec *a = (anth_dec *)d;
 
-    if (a->stop_reason)
+    if (a->stop_reason) {
+        AURA_DEC_TRACE(d, "anthropic: stream ended without message_stop; "
+                       "finished by its stop_reason");
         anth_finish(a);
+    }
     else
         aura_dec_fail(d, "upstream_stream_truncated",
                       "upstream stream ended before the message finished");

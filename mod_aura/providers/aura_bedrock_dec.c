@@ -54,8 +54,11 @@ static void block_reset(bed_dec *c, block_t *b)
 
 static block_t *block_at(bed_dec *c, long bi)
 {
-    if (bi < 0 || bi >= MAX_BLOCKS)
+    if (bi < 0 || bi >= MAX_BLOCKS) {
+        AURA_DEC_TRACE(&c->d, "bedrock: contentBlockIndex %ld out of "
+                       "range: skipped", bi);
         return NULL;
+    }
     while (c->blocks->nelts <= bi) {
         block_t *b = apr_array_push(c->blocks);
         block_reset(c, b);
@@ -137,6 +140,9 @@ static void block_args(bed_dec *c, long bi, const char *s)
 {
     block_t *b = block_at(c, bi);
 
+    if (b && (b->idx < 0 || b->kind != 'c') && s && *s)
+        AURA_DEC_TRACE(&c->d, "bedrock: toolUse input for block %ld "
+                       "without a toolUse start ignored", bi);
     if (!b || b->idx < 0 || b->kind != 'c' || !s || !*s)
         return;             /* input without a toolUse start: ignored */
     b->has_args = 1;
@@ -212,6 +218,9 @@ static void usage(bed_dec *c, json_object *u)
 static void note_stop(bed_dec *c, json_object *o)
 {
     const char *s = aura_json_string(o, "stopReason");
+
+    if (!s || !*s)
+        AURA_DEC_TRACE(&c->d, "bedrock: no stopReason, end_turn assumed");
     c->stop = apr_pstrdup(c->d.pool, s && *s ? s : "end_turn");
 }
 
@@ -229,6 +238,10 @@ static void finish(bed_dec *c)
     else if (!strcmp(s, "guardrail_intervened")
              || !strcmp(s, "content_filtered"))
         why = "content_filter";
+    else if (strcmp(s, "end_turn") && strcmp(s, "tool_use")
+             && strcmp(s, "stop_sequence"))
+        AURA_DEC_TRACE(&c->d, "bedrock: stopReason %s read as completed",
+                       aura_dec_str(&c->d, s));
     if (c->cur >= 0 && !why)
         block_close(c, c->cur);
     else if (c->cur >= 0)           /* cut: the builder ends it incomplete */
@@ -255,19 +268,27 @@ static void on_start(bed_dec *c, json_object *o)
     if (tu)
         block_open(c, bi, 'c', aura_json_string(tu, "toolUseId"),
                    aura_json_string(tu, "name"));
+    else if (aura_dec_first_key(aura_json_get(o, "start")))
+        AURA_DEC_TRACE(&c->d, "bedrock: contentBlockStart %s ignored",
+                       aura_dec_str(&c->d, aura_dec_first_key(
+                                               aura_json_get(o, "start"))));
 }
 
 static void on_delta(bed_dec *c, json_object *o)
 {
     json_object *dl = aura_json_get(o, "delta"), *v;
     long bi = aura_dec_long(o, "contentBlockIndex", 0);
+    int known = 0;
 
-    if ((v = aura_json_get(dl, "text")))
+    if ((v = aura_json_get(dl, "text")) && ++known)
         block_text(c, bi, json_object_get_string(v));
-    if ((v = aura_json_get(dl, "toolUse")))
+    if ((v = aura_json_get(dl, "toolUse")) && ++known)
         block_args(c, bi, aura_json_string(v, "input"));
-    if ((v = aura_json_get(dl, "reasoningContent")))
+    if ((v = aura_json_get(dl, "reasoningContent")) && ++known)
         block_reasoning(c, bi, v);
+    if (!known)                 /* citation, and deltas added later */
+        AURA_DEC_TRACE(&c->d, "bedrock: contentBlockDelta %s ignored",
+                       aura_dec_str(&c->d, aura_dec_first_key(dl)));
 }
 
 static void on_event(bed_dec *c, const char *type, json_object *o)
@@ -285,7 +306,10 @@ static void on_event(bed_dec *c, const char *type, json_object *o)
         if (c->stop)                /* metadata is the last event */
             finish(c);
     }
-    /* messageStart and event types added later: nothing to do */
+    else if (strcmp(type, "messageStart")) {
+        AURA_DEC_TRACE(&c->d, "bedrock: event %s ignored",
+                       aura_dec_str(&c->d, type));
+    }
 }
 
 /* Exception frames carry {"message": ...} (and the type in a header);
@@ -323,8 +347,10 @@ static apr_status_t on_frame(void *baton, const aura_es_msg_t *m)
         on_exception(c, m);
         return APR_SUCCESS;
     }
-    if (!m->event_type)
+    if (!m->event_type) {
+        AURA_DEC_TRACE(&c->d, "bedrock: frame without :event-type ignored");
         return APR_SUCCESS;
+    }
     if (!(o = aura_dec_parse(&c->d, m->payload, m->len)))
         return APR_SUCCESS;         /* the response failed already */
     on_event(c, m->event_type, o);
@@ -355,8 +381,11 @@ static apr_status_t es_end(aura_decoder_t *d)
     if (aura_es_pending(c->es))
         aura_dec_fail(d, "upstream_stream_truncated",
                       "upstream stream ended inside an event stream frame");
-    else if (c->stop)               /* messageStop seen, metadata missing */
+    else if (c->stop) {             /* messageStop seen, metadata missing */
+        AURA_DEC_TRACE(d, "bedrock: stream ended without metadata; "
+                       "finished by its stopReason");
         finish(c);
+    }
     else
         aura_dec_fail(d, "upstream_stream_truncated",
                       "upstream stream ended before the response finished");
@@ -380,6 +409,10 @@ static void body_block(bed_dec *c, long bi, json_object *cb)
     }
     else if ((v = aura_json_get(cb, "reasoningContent"))) {
         block_reasoning(c, bi, v);
+    }
+    else {      /* image, document, citationsContent, ...: no place */
+        AURA_DEC_TRACE(&c->d, "bedrock: content block %ld (%s) skipped",
+                       bi, aura_dec_str(&c->d, aura_dec_first_key(cb)));
     }
 }
 

@@ -85,6 +85,28 @@ json_object *aura_dec_parse(aura_decoder_t *d, const char *data,
     return o;
 }
 
+void aura_dec_set_log(aura_decoder_t *d, const aura_log_ctx_t *log)
+{
+    d->log = log ? log : &aura_log_none;
+}
+
+const char *aura_dec_str(aura_decoder_t *d, const char *s)
+{
+    return aura_log_str(d->pool, s, aura_rb_secret(d->rb));
+}
+
+const char *aura_dec_first_key(json_object *o)
+{
+    struct json_object_iterator it, end;
+
+    if (!json_object_is_type(o, json_type_object))
+        return NULL;
+    it = json_object_iter_begin(o);
+    end = json_object_iter_end(o);
+    return json_object_iter_equal(&it, &end) ? NULL
+                                             : json_object_iter_peek_name(&it);
+}
+
 long aura_dec_long(json_object *o, const char *key, long def)
 {
     json_object *v = aura_json_get(o, key);
@@ -183,6 +205,7 @@ void aura_dec_init(aura_decoder_t *d, apr_pool_t *p, aura_rb_t *rb,
     d->pool = p;
     d->rb = rb;
     d->stream = stream;
+    d->log = &aura_log_none;
     d->tok = aura_tokener_acquire();
     if (!d->tok)
         abort();                    /* out of memory, as APR does */
@@ -206,7 +229,18 @@ apr_status_t aura_decoder_feed(aura_decoder_t *d, const char *buf,
     return d->feed(d, buf, len);
 }
 
+/* Usage is the one repair no provider hook can see missing: it may come
+ * in any event up to the last. Without it the answer is not priced. */
+static void trace_usage(aura_decoder_t *d)
+{
+    if (!aura_rb_failed(d->rb) && !aura_rb_get_usage(d->rb)->present)
+        AURA_DEC_TRACE(d, "decoder: the upstream reported no usage");
+}
+
 apr_status_t aura_decoder_end(aura_decoder_t *d)
 {
-    return d->end(d);
+    apr_status_t rv = d->end(d);
+
+    trace_usage(d);
+    return rv;
 }

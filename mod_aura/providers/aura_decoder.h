@@ -16,6 +16,7 @@
 #define AURA_DECODER_H
 
 #include "aura_adapter.h"
+#include "aura_log.h"
 #include "aura_sse.h"
 
 struct aura_decoder {
@@ -41,11 +42,29 @@ struct aura_decoder {
     apr_size_t body_len;
     int body_bad;               /* body mode: not JSON */
     int at_eof;                 /* stream mode: flushing the last event */
+    const aura_log_ctx_t *log;  /* where this request logs; aura_log_none
+                                 * until the glue calls aura_dec_set_log */
 };
 
 /* Sets up the common part (d is the first member of the provider struct). */
 void aura_dec_init(aura_decoder_t *d, apr_pool_t *p, aura_rb_t *rb,
                    int stream);
+
+/* The request's log context (aura_log.h): what the decoder skips or
+ * repairs is traced there, with the request id. */
+void aura_dec_set_log(aura_decoder_t *d, const aura_log_ctx_t *log);
+
+/* Traces one line at TRACE1 (arguments evaluated only when it is on). */
+#define AURA_DEC_TRACE(d, ...) AURA_TRACE((d)->log, __VA_ARGS__)
+
+/* An upstream string for a trace line (aura_log_str, with the credential
+ * sent upstream redacted too). Only inside AURA_DEC_TRACE: it allocates. */
+const char *aura_dec_str(aura_decoder_t *d, const char *s);
+
+/* The name of an object's first member, or NULL: what a part or block of
+ * a one-member-per-kind shape (Gemini parts, Bedrock blocks) is, for a
+ * trace line about one that is skipped. */
+const char *aura_dec_first_key(json_object *o);
 
 /* Records the first failed builder status; returns it. Decoders keep going
  * after a sink failure so the builder's resource stays whole for metering. */

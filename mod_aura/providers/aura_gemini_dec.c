@@ -117,8 +117,11 @@ static void gem_call(gem_dec *g, json_object *fc, const char *sig)
     if (sig)
         gem_signature(g, sig);
     gem_leave(g);
-    if (!id || !*id)
+    if (!id || !*id) {
         id = gem_call_id(g, name, a);
+        AURA_DEC_TRACE(&g->d, "gemini: functionCall %s without an id: %s "
+                       "derived", aura_dec_str(&g->d, name), id);
+    }
     g->ncalls++;
     aura_dec_st(&g->d, aura_rb_open_call(g->d.rb, NULL, id,
                                          name ? name : "", &idx));
@@ -138,6 +141,9 @@ static void gem_part(gem_dec *g, json_object *part)
         gem_call(g, fc, sig);
         return;
     }
+    if (!text && !sig)      /* inlineData, executableCode, ...: no place */
+        AURA_DEC_TRACE(&g->d, "gemini: part %s skipped",
+                       aura_dec_str(&g->d, aura_dec_first_key(part)));
     if (text)
         gem_text(g, text, is_thought);
     if (sig && !is_thought)
@@ -229,6 +235,12 @@ static void gem_finish(gem_dec *g)
     };
     const char *f = g->finish ? g->finish : "STOP";
 
+    if (!g->finish && !g->blocked)
+        AURA_DEC_TRACE(&g->d, "gemini: no finishReason, STOP assumed");
+    else if (!g->blocked && strcmp(f, "STOP") && strcmp(f, "MAX_TOKENS")
+             && !one_of(f, filtered) && !one_of(f, broken))
+        AURA_DEC_TRACE(&g->d, "gemini: finishReason %s read as completed",
+                       aura_dec_str(&g->d, f));
     if (g->blocked || one_of(f, filtered))
         aura_dec_st(&g->d, aura_rb_finish(g->d.rb, "incomplete",
                                           "content_filter"));

@@ -84,6 +84,12 @@ static int move_all(apr_pool_t *p, json_object *doc, const char *key)
     return changed;
 }
 
+/* The chat decoder logs where this one does (set after creation). */
+static void mis_log(mistral_dec *m)
+{
+    m->chat->log = m->d.log;
+}
+
 static void mis_sync(mistral_dec *m)
 {
     if (m->chat->rv != APR_SUCCESS)
@@ -98,6 +104,7 @@ static apr_status_t mis_event(aura_decoder_t *d, const char *event,
     apr_pool_t *tp;
 
     m->chat->at_eof = d->at_eof;
+    mis_log(m);
     /* Only chunks that carry thinking are rewritten; the rest pass
      * untouched (and unparsed) to the chat decoder. */
     if (!memmem(data, len, "\"thinking\"", 10)) {
@@ -124,6 +131,7 @@ static apr_status_t mis_eof(aura_decoder_t *d)
 {
     mistral_dec *m = (mistral_dec *)d;
     m->chat->at_eof = 1;
+    mis_log(m);
     m->chat->on_eof(m->chat);
     mis_sync(m);
     return d->rv;
@@ -133,6 +141,7 @@ static apr_status_t mis_body(aura_decoder_t *d, json_object *doc)
 {
     mistral_dec *m = (mistral_dec *)d;
     move_all(d->pool, doc, "message");
+    mis_log(m);
     m->chat->on_body(m->chat, doc);
     mis_sync(m);
     return d->rv;

@@ -96,11 +96,13 @@ static void oll_calls(ollama_dec *o, json_object *chunk, json_object *tcs)
                             ? json_object_get_string(args)
                             : args ? aura_json_str(o->d.pool, args, NULL)
                                    : "{}";
+        const char *id = oll_call_id(o, chunk, name, a);
         int idx = -1;
 
+        AURA_DEC_TRACE(&o->d, "ollama: tool call %s has no id: %s derived",
+                       aura_dec_str(&o->d, name), id);
         oll_leave(o);
-        aura_dec_st(&o->d, aura_rb_open_call(o->d.rb, NULL,
-                                             oll_call_id(o, chunk, name, a),
+        aura_dec_st(&o->d, aura_rb_open_call(o->d.rb, NULL, id,
                                              name ? name : "", &idx));
         aura_dec_st(&o->d, aura_rb_call_args_delta(o->d.rb, idx, a,
                                                    strlen(a)));
@@ -120,6 +122,10 @@ static void oll_finish(ollama_dec *o, json_object *chunk)
         || aura_json_get(chunk, "eval_count"))
         aura_rb_usage(o->d.rb, &us);
     o->done = 1;
+    if (why && strcmp(why, "length") && strcmp(why, "stop")
+        && strcmp(why, "load") && strcmp(why, "unload"))
+        AURA_DEC_TRACE(&o->d, "ollama: done_reason %s read as completed",
+                       aura_dec_str(&o->d, why));
     if (why && !strcmp(why, "length"))
         aura_dec_st(&o->d, aura_rb_finish(o->d.rb, "incomplete",
                                           "max_output_tokens"));

@@ -92,14 +92,21 @@ static void chat_call(chat_dec *c, json_object *tc, int pos)
 {
     json_object *fn = aura_json_get(tc, "function");
     const char *args = aura_json_string(fn, "arguments");
-    int *slot = chat_call_slot(c, (int)aura_dec_long(tc, "index", pos));
+    const char *id = aura_json_string(tc, "id");
+    long k = aura_dec_long(tc, "index", pos);
+    int *slot = chat_call_slot(c, (int)k);
 
-    if (!slot)
+    if (!slot) {
+        AURA_DEC_TRACE(&c->d, "chat: tool call index %ld out of range: "
+                       "skipped", k);
         return;
+    }
     if (*slot < 0) {
+        if (!id || !*id)
+            AURA_DEC_TRACE(&c->d, "chat: tool call %ld without an id: the "
+                           "gateway makes one", k);
         chat_leave(c);
-        aura_dec_st(&c->d, aura_rb_open_call(c->d.rb, NULL,
-                                             aura_json_string(tc, "id"),
+        aura_dec_st(&c->d, aura_rb_open_call(c->d.rb, NULL, id,
                                              aura_json_string(fn, "name"),
                                              slot));
     }
@@ -129,6 +136,20 @@ static void chat_str(chat_dec *c, json_object *o, const char *key, int what)
         chat_text(c, s, strlen(s), what == 2);
 }
 
+/* A content part: its text. Others (images, audio) have no place in the
+ * answer; thinking parts are Mistral's, moved to reasoning_content before
+ * (aura_mistral_dec.c). */
+static void chat_part(chat_dec *c, json_object *part)
+{
+    const char *type = aura_json_string(part, "type");
+
+    if (aura_json_string(part, "text"))
+        chat_str(c, part, "text", 1);
+    else if (!type || strcmp(type, "thinking"))
+        AURA_DEC_TRACE(&c->d, "chat: content part of type %s skipped",
+                       aura_dec_str(&c->d, type));
+}
+
 /* A delta (stream) or a message (body): same shape, same order. */
 static void chat_message(chat_dec *c, json_object *m)
 {
@@ -141,7 +162,7 @@ static void chat_message(chat_dec *c, json_object *m)
         /* some compatible servers answer with content parts */
         size_t i, n = json_object_array_length(content);
         for (i = 0; i < n; i++)
-            chat_str(c, json_object_array_get_idx(content, i), "text", 1);
+            chat_part(c, json_object_array_get_idx(content, i));
     }
     else {
         chat_str(c, m, "content", 1);
@@ -176,6 +197,13 @@ static void chat_finish(chat_dec *c)
 {
     const char *f = c->finish ? c->finish : "stop";
 
+    if (!c->finish)
+        AURA_DEC_TRACE(&c->d, "chat: no finish_reason, stop assumed");
+    else if (strcmp(f, "stop") && strcmp(f, "length")
+             && strcmp(f, "tool_calls") && strcmp(f, "content_filter")
+             && strcmp(f, "function_call"))
+        AURA_DEC_TRACE(&c->d, "chat: finish_reason %s read as completed",
+                       aura_dec_str(&c->d, f));
     if (!strcmp(f, "length"))
         aura_dec_st(&c->d, aura_rb_finish(c->d.rb, "incomplete",
                                           "max_output_tokens"));
@@ -217,6 +245,10 @@ static apr_status_t chat_event(aura_decoder_t *d, const char *event,
             chat_message(c, aura_json_get(ch, "delta"));
             chat_note_finish(c, ch);
         }
+        else if (!aura_json_get(o, "usage")) {
+            AURA_DEC_TRACE(d, "chat: chunk without choice 0 or usage "
+                           "ignored");
+        }
         chat_usage(c, aura_json_get(o, "usage"));
     }
     json_object_put(o);
@@ -228,8 +260,11 @@ static apr_status_t chat_event(aura_decoder_t *d, const char *event,
 static apr_status_t chat_eof(aura_decoder_t *d)
 {
     chat_dec *c = (chat_dec *)d;
-    if (c->finish)
+    if (c->finish) {
+        AURA_DEC_TRACE(d, "chat: stream ended without [DONE]; finished by "
+                       "its finish_reason");
         chat_finish(c);
+    }
     else
         aura_dec_fail(d, "upstream_stream_truncated",
                       "upstream stream ended before the response finished");

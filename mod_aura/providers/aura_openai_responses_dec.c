@@ -93,6 +93,10 @@ static void catch_up(oresp_dec *o, oresp_item *it, int kind, int si,
     apr_size_t *fed = it->idx >= 0 ? fed_of(o, it, kind, si) : NULL;
     apr_size_t n = final ? strlen(final) : 0;
 
+    if (fed && n > *fed && o->d.stream)   /* a body has no deltas */
+        AURA_DEC_TRACE(&o->d, "responses: item %d: %" APR_SIZE_T_FMT
+                       " bytes the deltas did not send taken from the "
+                       "final text", it->up, n - *fed);
     if (fed && n > *fed)
         delta(o, it, kind, si, final + *fed, n - *fed);
 }
@@ -109,8 +113,11 @@ static oresp_item *item_open(oresp_dec *o, int up, json_object *item)
     it->idx = -1;
     it->sum_fed = apr_array_make(o->d.pool, 1, sizeof(apr_size_t));
     APR_ARRAY_PUSH(o->items, oresp_item *) = it;
-    if (!type)
+    if (!type) {
+        AURA_DEC_TRACE(&o->d, "responses: item %d without a type skipped",
+                       up);
         return it;
+    }
     if (!strcmp(type, "message")) {
         rv = aura_rb_open_message(rb, id, &it->idx);
     }
@@ -123,6 +130,10 @@ static oresp_item *item_open(oresp_dec *o, int up, json_object *item)
         if (aura_json_string(item, "encrypted_content"))
             aura_rb_reasoning_encrypted(rb, it->idx,
                 aura_json_string(item, "encrypted_content"));
+    }
+    else {      /* web_search_call, file_search_call, ...: not modelled */
+        AURA_DEC_TRACE(&o->d, "responses: item %d of type %s skipped", up,
+                       aura_dec_str(&o->d, type));
     }
     aura_dec_st(&o->d, rv);
     return it;
@@ -226,6 +237,9 @@ static void resource_end(oresp_dec *o, json_object *res)
         aura_dec_st(&o->d, aura_rb_finish(o->d.rb, "incomplete", why));
     }
     else {
+        if (!status || strcmp(status, "completed"))
+            AURA_DEC_TRACE(&o->d, "responses: status %s read as completed",
+                           aura_dec_str(&o->d, status));
         aura_dec_st(&o->d, aura_rb_finish(o->d.rb, "completed", NULL));
     }
 }
@@ -240,6 +254,8 @@ static oresp_item *event_item(oresp_dec *o, json_object *ev, const char *as)
 
     if (it || up < 0)
         return it;
+    AURA_DEC_TRACE(&o->d, "responses: item %d never announced: opened as "
+                   "%s", up, aura_dec_str(&o->d, as));
     fake = json_object_new_object();
     json_object_object_add(fake, "type", json_object_new_string(as));
     json_object_object_add(fake, "id", json_object_get(
@@ -283,12 +299,34 @@ static void content_event(oresp_dec *o, const ev_map *m, json_object *ev)
     int si = (int)aura_dec_long(ev, "summary_index", 0);
     const char *s = aura_json_string(ev, m->key);
 
-    if (!it || !s)
+    if (!it || !s) {
+        AURA_DEC_TRACE(&o->d, "responses: %s without output_index or %s "
+                       "ignored", m->type, m->key);
         return;
+    }
     if (m->done)
         catch_up(o, it, m->kind, si, s);
     else
         delta(o, it, m->kind, si, s, strlen(s));
+}
+
+/* Events with nothing to do that are no news in a trace: the gateway
+ * sends its own lifecycle events, and the builder its own part events. */
+static int quiet_event(const char *type)
+{
+    static const char *const quiet[] = {
+        "response.created", "response.in_progress", "response.queued",
+        "response.content_part.added", "response.content_part.done",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_part.done",
+        "response.output_text.annotation.added", NULL
+    };
+    int i;
+
+    for (i = 0; quiet[i]; i++)
+        if (!strcmp(type, quiet[i]))
+            return 1;
+    return 0;
 }
 
 static void oresp_dispatch(oresp_dec *o, const char *type, json_object *ev)
@@ -325,8 +363,10 @@ static void oresp_dispatch(oresp_dec *o, const char *type, json_object *ev)
         json_object *err = aura_json_get(ev, "error");
         fail_with(o, err ? err : ev);
     }
-    /* response.created / in_progress / queued (the gateway sends its
-     * own), content_part.*, summary_part.*, annotations: nothing to do */
+    else if (!quiet_event(type)) {
+        AURA_DEC_TRACE(&o->d, "responses: event %s ignored",
+                       aura_dec_str(&o->d, type));
+    }
 }
 
 static apr_status_t oresp_event(aura_decoder_t *d, const char *event,

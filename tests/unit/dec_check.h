@@ -100,6 +100,9 @@ static aura_request_t *req_new(apr_pool_t *p)
     return r;
 }
 
+/* The log context the decoders get (NULL: none, as without the glue). */
+static const aura_log_ctx_t *dec_check_log;
+
 /* Decodes `len` bytes fed in `piece`-byte feeds (0: one feed) for `req`
  * (NULL: an empty request), with a content cap of `max` (0: the default).
  * *feed_rv (may be NULL) gets the first non-success feed status; feeding
@@ -120,6 +123,8 @@ static aura_rb_t *decode_ex(apr_pool_t *p, aura_request_t *req,
     if (stream)
         aura_rb_set_sink(rb, sink, r);
     d = DEC_CHECK_DECODER(p, rb, stream);
+    if (dec_check_log)
+        aura_dec_set_log(d, dec_check_log);
     if (!piece)
         piece = len ? len : 1;
     for (off = 0; off < len && rv == APR_SUCCESS; off += piece)

@@ -159,6 +159,76 @@ static void stream_server_tools(apr_pool_t *p)
     AT_INTEQ(aura_rb_get_cache_write(rb), 0, "cache read: no cache writes");
 }
 
+/* ---- tracing what is skipped ------------------------------------------ */
+
+/* A capturing logger: the lines of every level up to `trace_max`, as
+ * "<level> [<id>] <message>". */
+static apr_array_header_t *traced;
+static int trace_max;
+
+static int cap_is_level(const aura_log_ctx_t *ctx, int level)
+{
+    (void)ctx;
+    return level <= trace_max;
+}
+
+static void cap_print(const char *file, int line, int level,
+                      const aura_log_ctx_t *ctx, const char *msg)
+{
+    (void)file; (void)line;
+    APR_ARRAY_PUSH(traced, const char *) = apr_psprintf(
+        traced->pool, "%d [%s] %s", level, ctx->id, msg);
+}
+
+/* The traced lines joined by "\n" ("" when none). */
+static const char *trace_of(apr_pool_t *p, const char *s, int level_max,
+                            const char **dg)
+{
+    rec r;
+    aura_rb_t *rb;
+
+    traced = apr_array_make(p, 4, sizeof(const char *));
+    trace_max = level_max;
+    rb = decode(p, s, strlen(s), 7, 1, &r);
+    *dg = digest(p, aura_rb_resource(rb));
+    return apr_array_pstrcat(p, traced, '\n');
+}
+
+static void stream_traced(apr_pool_t *p)
+{
+    const char *s = fx(p, "anthropic__messages_stream_text_ping.sse");
+    const char *ping = strstr(s, "event: ping");
+    const char *odd = ping ? apr_pstrcat(p, apr_pstrndup(p, s, ping - s),
+        "event: content_block_sparkle\n"
+        "data: {\"type\":\"content_block_sparkle\",\"index\":0}\n\n",
+        ping, NULL) : "";
+    const char *plain, *got, *lines;
+
+    aura_log_set(cap_is_level, cap_print);
+    dec_check_log = aura_log_ctx_make(p, "req_t1", NULL);
+    stream_all_ways(p, "text+ping+unknown event", odd);
+    trace_of(p, s, AURA_LOG_TRACE8, &plain);
+    lines = trace_of(p, odd, AURA_LOG_TRACE1, &got);
+    AT_OK(strstr(lines, "8 [req_t1] anthropic: event content_block_sparkle "
+                        "ignored") != NULL,
+          "unknown event: a TRACE1 line with the request id names it");
+    AT_STREQ(got, plain, "unknown event: the same answer as without it");
+    AT_STREQ(trace_of(p, s, AURA_LOG_TRACE8, &got), "",
+             "recorded text+ping: nothing traced (ping is no news)");
+    AT_STREQ(trace_of(p, odd, AURA_LOG_DEBUG, &got), "",
+             "trace off: no line");
+    AT_STREQ(got, plain, "trace off: the same answer");
+    s = frame_lines(p, fx(p, "anthropic__messages_stream_cache_"
+                             "creation_server_tools_chunks.txt"));
+    lines = trace_of(p, s, AURA_LOG_TRACE1, &got);
+    AT_OK(strstr(lines, "content block 0 of type server_tool_use skipped")
+              != NULL, "server tools: the skipped block is traced by type");
+    AT_OK(!strstr(lines, "input_json_delta"),
+          "server tools: its deltas are not traced one by one");
+    dec_check_log = NULL;
+    aura_log_set(NULL, NULL);
+}
+
 static void stream_error(apr_pool_t *p)
 {
     json_object *res = stream_all_ways(p, "overloaded event",
@@ -760,6 +830,7 @@ int main(void)
     stream_tools(p);
     stream_thinking(p);
     stream_server_tools(p);
+    stream_traced(p);
     stream_error(p);
     body_text(p);
     body_tools(p);
