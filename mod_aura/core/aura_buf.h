@@ -1,13 +1,17 @@
 /*
  * aura_buf.h - a byte buffer in a pool that doubles as it grows.
  *
- * The one growable buffer of the code base (the JSON writer, decoders
+ * The one growable buffer of the code base: the JSON writer, decoders
  * collecting signatures, the request body reader, the admin console's
- * page writer). Growth allocates a new block from the pool and leaves the
- * old one there until the pool is cleared: doubling keeps the total under
- * twice the final size, and nothing is freed by hand. Buffers whose life
- * is a long stream, not a pool, use malloc'd storage instead
- * (aura_sse.c, aura_eventstream.c).
+ * page writer, the response builder's text and the SSE parser's lines.
+ *
+ * Two kinds of storage, chosen at init:
+ *   pool  growth allocates a new block from the pool and leaves the old
+ *         one there until the pool is cleared: doubling keeps the total
+ *         under twice the final size, and nothing is freed by hand;
+ *   heap  malloc/realloc, freed by a cleanup of the pool: for buffers that
+ *         grow (and are emptied) many times over a long stream, where
+ *         pool memory would only ever grow.
  *
  * The fast path is inline: the JSON writer appends per token.
  */
@@ -22,6 +26,7 @@ typedef struct aura_buf {
     char *s;            /* NUL-terminated after aura_buf_add */
     apr_size_t len;     /* bytes in use, without the NUL */
     apr_size_t cap;     /* bytes allocated */
+    int heap;           /* storage from realloc, freed with the pool */
 } aura_buf_t;
 
 /* Smallest block allocated when a buffer first grows. */
@@ -30,8 +35,13 @@ typedef struct aura_buf {
 /* An empty buffer in p with `cap` bytes now (0: nothing until first use). */
 void aura_buf_init(aura_buf_t *b, apr_pool_t *p, apr_size_t cap);
 
+/* An empty heap buffer whose storage is freed when p is cleared (the
+ * struct itself must live at least as long as p's cleanup runs). */
+void aura_buf_init_heap(aura_buf_t *b, apr_pool_t *p);
+
 /* The slow path of aura_buf_need: doubles cap until n more bytes and a
- * NUL fit, copying what is there. */
+ * NUL fit, keeping what is there. Out of memory aborts, as APR's pools
+ * do. */
 void aura_buf_grow(aura_buf_t *b, apr_size_t n);
 
 /* Room for n more bytes plus a NUL at s + len. */

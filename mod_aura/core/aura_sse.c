@@ -3,26 +3,22 @@
  *
  * Complete lines inside one feed are parsed in place; only a line that
  * straddles a feed boundary is copied into `line`. Event data accumulates
- * in `data`. Both are heap buffers (freed by a pool cleanup) because they
- * grow and shrink many times over a long stream: pool memory would only
- * ever grow.
+ * in `data`. Both are heap buffers (aura_buf_init_heap: freed by a pool
+ * cleanup) because they grow and shrink many times over a long stream:
+ * pool memory would only ever grow.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "aura_buf.h"
 #include "aura_sse.h"
-
-typedef struct sse_buf {
-    char *b;
-    apr_size_t n, cap;
-} sse_buf;
 
 struct aura_sse {
     aura_sse_event_fn fn;
     void *baton;
     apr_size_t max;
-    sse_buf line;           /* partial line carried between feeds */
-    sse_buf data;           /* data of the event being assembled */
+    aura_buf_t line;        /* partial line carried between feeds */
+    aura_buf_t data;        /* data of the event being assembled */
     char event[64];         /* event name (longer names are cut) */
     int has_event;
     int has_data;           /* a data field was seen (even empty) */
@@ -31,35 +27,13 @@ struct aura_sse {
     apr_status_t err;       /* sticky */
 };
 
-static apr_status_t sse_cleanup(void *data)
-{
-    aura_sse_t *s = data;
-    free(s->line.b);
-    free(s->data.b);
-    s->line.b = s->data.b = NULL;
-    return APR_SUCCESS;
-}
-
 /* Appends n bytes plus room for a NUL; fails past the event bound. */
-static apr_status_t buf_add(aura_sse_t *s, sse_buf *b, const char *p,
+static apr_status_t buf_add(aura_sse_t *s, aura_buf_t *b, const char *p,
                             apr_size_t n)
 {
-    if (s->line.n + s->data.n + n > s->max)
+    if (s->line.len + s->data.len + n > s->max)
         return AURA_SSE_ETOOBIG;
-    if (b->n + n + 1 > b->cap) {
-        apr_size_t cap = b->cap ? b->cap : 256;
-        char *nb;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        nb = realloc(b->b, cap);
-        if (!nb)
-            return APR_ENOMEM;
-        b->b = nb;
-        b->cap = cap;
-    }
-    memcpy(b->b + b->n, p, n);
-    b->n += n;
-    b->b[b->n] = '\0';
+    aura_buf_add(b, p, n);
     return APR_SUCCESS;
 }
 
@@ -70,27 +44,28 @@ aura_sse_t *aura_sse_create(apr_pool_t *p, apr_size_t max_event,
     s->fn = fn;
     s->baton = baton;
     s->max = max_event ? max_event : AURA_SSE_MAX_EVENT;
-    apr_pool_cleanup_register(p, s, sse_cleanup, apr_pool_cleanup_null);
+    aura_buf_init_heap(&s->line, p);
+    aura_buf_init_heap(&s->data, p);
     return s;
 }
 
 static apr_status_t dispatch(aura_sse_t *s)
 {
     apr_status_t rv = APR_SUCCESS;
-    apr_size_t n = s->data.n;
+    apr_size_t n = s->data.len;
 
     if (s->has_data) {
-        if (n && s->data.b[n - 1] == '\n')
+        if (n && s->data.s[n - 1] == '\n')
             n--;                        /* the last "\n" is a separator */
-        if (!s->data.b)
+        if (!s->data.s)
             rv = buf_add(s, &s->data, "", 0);
         if (rv == APR_SUCCESS) {
-            s->data.b[n] = '\0';
+            s->data.s[n] = '\0';
             rv = s->fn(s->baton, s->has_event ? s->event : NULL,
-                       s->data.b, n);
+                       s->data.s, n);
         }
     }
-    s->data.n = 0;
+    s->data.len = 0;
     s->has_data = s->has_event = 0;
     return rv;
 }
@@ -159,13 +134,13 @@ static apr_status_t feed(aura_sse_t *s, const char *buf, apr_size_t len)
             return buf_add(s, &s->line, p, (apr_size_t)(e - p));
         if (*e == '\r')
             s->skip_lf = 1;
-        if (s->line.n) {
+        if (s->line.len) {
             if ((rv = buf_add(s, &s->line, p, (apr_size_t)(e - p)))
                 != APR_SUCCESS)
                 return rv;
-            apr_size_t n = s->line.n;
-            s->line.n = 0;          /* the bytes stay valid for line() */
-            rv = line(s, s->line.b, n);
+            apr_size_t n = s->line.len;
+            s->line.len = 0;          /* the bytes stay valid for line() */
+            rv = line(s, s->line.s, n);
         }
         else {
             rv = line(s, p, (apr_size_t)(e - p));
@@ -190,10 +165,10 @@ apr_status_t aura_sse_finish(aura_sse_t *s)
 
     if (s->err != APR_SUCCESS)
         return s->err;
-    if (s->line.n) {
-        apr_size_t n = s->line.n;
-        s->line.n = 0;
-        if ((rv = line(s, s->line.b, n)) != APR_SUCCESS)
+    if (s->line.len) {
+        apr_size_t n = s->line.len;
+        s->line.len = 0;
+        if ((rv = line(s, s->line.s, n)) != APR_SUCCESS)
             return s->err = rv;
     }
     return s->err = dispatch(s);

@@ -14,52 +14,23 @@
 #include <string.h>
 #include <apr_time.h>
 
+#include "aura_buf.h"
 #include "aura_stream.h"
 
-/* ---- growable byte buffer -------------------------------------------- */
+/* ---- text buffers ---------------------------------------------------- */
 
-typedef struct rb_buf {
-    char *b;
-    apr_size_t n, cap;
-} rb_buf;
-
-static apr_status_t buf_free(void *data)
+/* Heap storage (freed with the pool): text grows by doubling in place,
+ * so a long answer costs O(n) copies and no abandoned pool blocks. */
+static aura_buf_t *buf_make(apr_pool_t *p)
 {
-    rb_buf *b = data;
-    free(b->b);
-    b->b = NULL;
-    b->n = b->cap = 0;
-    return APR_SUCCESS;
-}
-
-static rb_buf *buf_make(apr_pool_t *p)
-{
-    rb_buf *b = apr_pcalloc(p, sizeof(*b));
-    apr_pool_cleanup_register(p, b, buf_free, apr_pool_cleanup_null);
+    aura_buf_t *b = apr_palloc(p, sizeof(*b));
+    aura_buf_init_heap(b, p);
     return b;
 }
 
-static void buf_add(rb_buf *b, const char *s, apr_size_t n)
+static json_object *buf_json(const aura_buf_t *b)
 {
-    if (b->n + n + 1 > b->cap) {
-        apr_size_t cap = b->cap ? b->cap : 128;
-        char *nb;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        nb = realloc(b->b, cap);
-        if (!nb)
-            abort();               /* as APR does on pool OOM */
-        b->b = nb;
-        b->cap = cap;
-    }
-    memcpy(b->b + b->n, s, n);
-    b->n += n;
-    b->b[b->n] = '\0';
-}
-
-static json_object *buf_json(const rb_buf *b)
-{
-    return json_object_new_string_len(b->n ? b->b : "", (int)b->n);
+    return json_object_new_string_len(b->len ? b->s : "", (int)b->len);
 }
 
 /* ---- state ----------------------------------------------------------- */
@@ -70,13 +41,13 @@ enum { PT_TEXT, PT_REFUSAL, PT_REASONING };
 typedef struct rb_part {
     int kind;                   /* PT_* */
     int done;                   /* its *.done events were emitted */
-    rb_buf *text;
+    aura_buf_t *text;
 } rb_part;
 
 typedef struct rb_summary {
     int src;                    /* the decoder's summary_index */
     int done;
-    rb_buf *text;
+    aura_buf_t *text;
 } rb_summary;
 
 typedef struct rb_item {
@@ -88,7 +59,7 @@ typedef struct rb_item {
     json_object *jid;           /* shared by every event of the item */
     json_object *obj;           /* the item inside resource.output */
     const char *call_id, *name;
-    rb_buf *args;
+    aura_buf_t *args;
     apr_array_header_t *parts;     /* rb_part* (message and reasoning) */
     apr_array_header_t *summaries; /* rb_summary* (reasoning) */
     const char *encrypted;
@@ -607,7 +578,7 @@ static apr_status_t part_delta(aura_rb_t *rb, int idx, int kind,
     if (over_cap(rb, n))
         return APR_ENOSPC;
     rv = part_get(rb, it, kind, &pt, &ci);
-    buf_add(pt->text, s, n);
+    aura_buf_add(pt->text, s, n);
     if (it->closed) {
         it->stale = 1;
         return rv;
@@ -650,7 +621,7 @@ apr_status_t aura_rb_call_args_delta(aura_rb_t *rb, int idx, const char *s,
         return rb->sink_rv;
     if (over_cap(rb, n))
         return APR_ENOSPC;
-    buf_add(it->args, s, n);
+    aura_buf_add(it->args, s, n);
     if (it->closed) {
         it->stale = 1;
         return rb->sink_rv;
@@ -735,7 +706,7 @@ apr_status_t aura_rb_reasoning_summary_delta(aura_rb_t *rb, int idx,
     if (over_cap(rb, n))
         return APR_ENOSPC;
     rv = summary_get(rb, it, summary_index, &sm, &si);
-    buf_add(sm->text, s, n);
+    aura_buf_add(sm->text, s, n);
     if (it->closed) {
         it->stale = 1;
         return rv;
@@ -792,7 +763,7 @@ static void item_refresh(rb_item *it, const char *status)
         /* Providers stream a parameterless call as no fragments at all;
          * "" is not valid JSON for the client to parse, "{}" is what the
          * call means. */
-        AURA_SET(o, "arguments", it->args->n
+        AURA_SET(o, "arguments", it->args->len
                                ? buf_json(it->args)
                                : json_object_new_string("{}"));
     }

@@ -385,6 +385,30 @@ static void test_json_writer(apr_pool_t *p)
     }
 }
 
+/* Heap storage: realloc'd in place, freed by the pool's cleanup (ASan's
+ * leak check fails the run if it is not). */
+static void test_buf_heap(apr_pool_t *parent)
+{
+    apr_pool_t *p;
+    aura_buf_t *b;
+    int i;
+
+    apr_pool_create(&p, parent);
+    b = apr_palloc(parent, sizeof(*b));     /* outlives p, to look at */
+    aura_buf_init_heap(b, p);
+    AT_OK(b->heap && b->s == NULL, "heap: nothing allocated yet");
+    for (i = 0; i < 1000; i++)
+        aura_buf_add(b, "abcdefghij", 10);
+    AT_OK(b->len == 10000 && b->cap == 16384 && b->s[9999] == 'j'
+          && b->s[10000] == '\0', "heap: doubled to 16 KiB, content kept");
+    aura_buf_reset(b);
+    aura_buf_add(b, "x", 1);
+    AT_OK(b->cap == 16384 && !strcmp(b->s, "x"), "heap: reset reuses");
+    apr_pool_destroy(p);
+    AT_OK(b->s == NULL && b->len == 0 && b->cap == 0,
+          "heap: freed when its pool goes");
+}
+
 /* The one growable buffer: doubling from its first block, content and
  * the NUL kept across growth, reset keeps the block. */
 static void test_buf(apr_pool_t *p)
@@ -416,6 +440,7 @@ static void test_buf(apr_pool_t *p)
     aura_buf_need(&b, 5000);
     AT_OK(b.cap >= b.len + 5001 && !memcmp(b.s + 990, "0123456789", 10),
           "need: room for n more and a NUL, content kept");
+    test_buf_heap(p);
 }
 
 int main(void)
