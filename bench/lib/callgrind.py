@@ -14,10 +14,11 @@ the first request's cold caches, a keyed variant's one key lookup in
 PostgreSQL and shutdown are in both runs and cancel out. User space only
 (callgrind counts the instructions the process executes).
 
-The threads are split in two: the usage-ledger ingester (the thread whose
-file contains ingester_run) works in the background and is reported on
-its own, per record it moved; everything else (listener, workers, main)
-is the request path. The difference between the keyed and the anonymous
+The threads are split in two: the child's background worker (the thread
+whose file contains worker_main, mod_aura_worker.c; ingester_run before
+the worker existed), which moves usage records into PostgreSQL and
+reloads credentials, is reported on its own, per record it moved;
+everything else (listener, workers, main) is the request path. The difference between the keyed and the anonymous
 variant is broken down by function (self cost) and by object.
 
 No request is sent before the counted ones: readiness is the listening
@@ -96,7 +97,8 @@ def collect(prefix):
         if not name.startswith(base + "-") and name != base:
             continue
         total, sf, so, inc, fns = parse(os.path.join(d, name))
-        part = out["ingester" if "ingester_run" in fns else "request"]
+        background = "worker_main" in fns or "ingester_run" in fns
+        part = out["ingester" if background else "request"]
         part["total"] += total
         add(part["fn"], sf)
         add(part["ob"], so)
