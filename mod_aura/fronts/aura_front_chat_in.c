@@ -11,7 +11,8 @@
  * on. Errors the Responses parser finds name Responses paths
  * ("input[3].call_id"); every generated item remembers the chat message
  * or tool call it came from, so the path is mapped back
- * ("messages[2].tool_calls[0].id"). Chat-only fields are checked here.
+ * ("messages[2].tool_calls[0].id", aura_front_chat_in_errors.c).
+ * Chat-only fields are checked here.
  *
  * Chat fields with no Responses equivalent:
  *   max_tokens, max_completion_tokens  integers >= 1 (Chat's own floor,
@@ -43,26 +44,6 @@
 
 /* ================================================================== */
 /* parse: context and errors                                          */
-
-typedef enum { O_MSG, O_CALL, O_FN_CALL, O_OUTPUT, O_FN_OUTPUT } okind_t;
-
-/* Where a generated input item came from, to name it in errors. */
-typedef struct origin {
-    const char *path;           /* "messages[2]", "...tool_calls[0]" */
-    okind_t kind;
-} origin_t;
-
-typedef struct cctx {
-    apr_pool_t *p;
-    json_object *chat;          /* the client's body */
-    json_object *out;           /* the Open Responses body being built */
-    json_object *input;         /* out.input */
-    apr_array_header_t *origin; /* origin_t per input item */
-    apr_hash_t *legacy;         /* function name -> call_id (role function) */
-    const char *max_key;        /* the field max_tokens came from */
-    long max_tokens;
-    int include_usage;
-} cctx_t;
 
 static aura_error_t *e_type(apr_pool_t *p, const char *param,
                             const char *want, json_object *got)
@@ -879,141 +860,6 @@ static aura_error_t *convert(cctx_t *c)
 }
 
 /* ================================================================== */
-/* parse: Responses error paths back to chat paths                    */
-
-typedef struct { const char *from, *to; } rename_t;
-
-/* `s` with a leading `from` (ending at a path boundary) replaced. */
-static const char *rename1(apr_pool_t *p, const char *s, const rename_t *r)
-{
-    for (; r->from; r++) {
-        size_t n = strlen(r->from);
-
-        if (!strncmp(s, r->from, n) && strchr(".[", s[n]) && s[n] != 0)
-            return apr_pstrcat(p, r->to, s + n, NULL);
-        if (!strcmp(s, r->from))
-            return r->to;
-    }
-    return s;
-}
-
-static const rename_t call_names[] = {
-    { ".call_id", ".id" }, { ".name", ".function.name" },
-    { ".arguments", ".function.arguments" }, { NULL, NULL }
-};
-static const rename_t output_names[] = {
-    { ".call_id", ".tool_call_id" }, { ".output", ".content" },
-    { NULL, NULL }
-};
-static const rename_t fn_output_names[] = {
-    { ".call_id", ".name" }, { ".output", ".content" }, { NULL, NULL }
-};
-static const rename_t part_names[] = {
-    { ".image_url", ".image_url.url" }, { ".detail", ".image_url.detail" },
-    { ".file_data", ".file.file_data" }, { ".file_id", ".file.file_id" },
-    { ".filename", ".file.filename" }, { ".file_url", ".file.file_url" },
-    { NULL, NULL }
-};
-
-/* ".content[3].image_url" → ".content[3].image_url.url" */
-static const char *map_part(apr_pool_t *p, const char *rest)
-{
-    const char *end;
-
-    if (strncmp(rest, ".content[", 9) || !(end = strchr(rest, ']')))
-        return rest;
-    end++;
-    return apr_pstrcat(p, apr_pstrmemdup(p, rest, (apr_size_t)(end - rest)),
-                       rename1(p, end, part_names), NULL);
-}
-
-static const char *map_item(cctx_t *c, const char *param)
-{
-    static const rename_t *const by_kind[] = {
-        NULL, call_names, NULL, output_names, fn_output_names
-    };
-    char *end;
-    long i = strtol(param + 6, &end, 10);
-    const origin_t *o;
-    const char *rest;
-
-    if (*end != ']' || i < 0 || i >= c->origin->nelts)
-        return "messages";
-    o = &APR_ARRAY_IDX(c->origin, i, origin_t);
-    rest = end + 1;
-    if (by_kind[o->kind])
-        rest = rename1(c->p, rest, by_kind[o->kind]);
-    return apr_pstrcat(c->p, o->path, map_part(c->p, rest), NULL);
-}
-
-static const rename_t top_names[] = {
-    { "text.format.type", "response_format.type" },
-    { "text.format.name", "response_format.json_schema.name" },
-    { "text.format.schema", "response_format.json_schema.schema" },
-    { "text.format.description", "response_format.json_schema.description" },
-    { "text.format.strict", "response_format.json_schema.strict" },
-    { "text.format", "response_format" },
-    { "text.verbosity", "verbosity" }, { "text", "response_format" },
-    { "reasoning.effort", "reasoning_effort" },
-    { "reasoning", "reasoning_effort" },
-    { "tool_choice.mode", "tool_choice.allowed_tools.mode" },
-    { "tool_choice.tools", "tool_choice.allowed_tools.tools" },
-    { NULL, NULL }
-};
-
-static const char *map_param(cctx_t *c, const char *param)
-{
-    const char *s;
-    const char *at = "tool_choice.allowed_tools.tools[";
-
-    if (!strncmp(param, "input[", 6))
-        return map_item(c, param);
-    if (!strcmp(param, "safety_identifier")
-        && !aura_json_get(c->chat, "safety_identifier"))
-        return "user";
-    s = rename1(c->p, param, top_names);
-    /* allowed tools are {"type","function":{"name"}} in Chat */
-    if (!strncmp(s, at, strlen(at)) && strchr(s, ']')
-        && !strcmp(strchr(s, ']'), "].name"))
-        s = apr_pstrcat(c->p, apr_pstrndup(c->p, s, (apr_size_t)(
-                            strchr(s, ']') - s)), "].function.name", NULL);
-    return s;
-}
-
-/* Every occurrence of `from` in `s` replaced by `to`. */
-static const char *replace_all(apr_pool_t *p, const char *s,
-                               const char *from, const char *to)
-{
-    const char *out = "", *hit;
-    size_t n = strlen(from);
-
-    if (!n)
-        return s;
-    while ((hit = strstr(s, from))) {
-        out = apr_pstrcat(p, out, apr_pstrmemdup(p, s, (apr_size_t)(hit - s)),
-                          to, NULL);
-        s = hit + n;
-    }
-    return apr_pstrcat(p, out, s, NULL);
-}
-
-static aura_error_t *map_error(cctx_t *c, aura_error_t *e)
-{
-    const char *param;
-
-    if (!e->param)
-        return e;
-    param = map_param(c, e->param);
-    if (strcmp(param, e->param)) {
-        e->message = replace_all(c->p, e->message,
-                                 apr_pstrcat(c->p, "'", e->param, "'", NULL),
-                                 apr_pstrcat(c->p, "'", param, "'", NULL));
-        e->param = param;
-    }
-    return e;
-}
-
-/* ================================================================== */
 /* parse: entry point                                                 */
 
 static aura_error_t *parse_body(apr_pool_t *p, const char *body,
@@ -1068,7 +914,7 @@ aura_error_t *aura_fc_parse(apr_pool_t *p, const char *body, apr_size_t len,
     if ((e = convert(&c)))
         return e;
     if ((e = aura_request_parse_object(p, c.out, out)))
-        return map_error(&c, e);
+        return aura_fc_map_error(&c, e);
     if (c.max_key)
         (*out)->max_output_tokens = c.max_tokens;
     (*out)->include_usage = c.include_usage;
