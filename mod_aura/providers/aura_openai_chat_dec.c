@@ -92,7 +92,6 @@ static void chat_call(chat_dec *c, json_object *tc, int pos)
 {
     json_object *fn = aura_json_get(tc, "function");
     const char *args = aura_json_string(fn, "arguments");
-    const char *id = aura_json_string(tc, "id");
     long k = aura_dec_long(tc, "index", pos);
     int *slot = chat_call_slot(c, (int)k);
 
@@ -101,7 +100,8 @@ static void chat_call(chat_dec *c, json_object *tc, int pos)
                        "skipped", k);
         return;
     }
-    if (*slot < 0) {
+    if (*slot < 0) {            /* the id matters only when a call opens */
+        const char *id = aura_json_string(tc, "id");
         if (!id || !*id)
             AURA_DEC_TRACE(&c->d, "chat: tool call %ld without an id: the "
                            "gateway makes one", k);
@@ -141,11 +141,17 @@ static void chat_str(chat_dec *c, json_object *o, const char *key, int what)
  * (aura_mistral_dec.c). */
 static void chat_part(chat_dec *c, json_object *part)
 {
-    const char *type = aura_json_string(part, "type");
+    const char *text = aura_json_string(part, "text"), *type;
 
-    if (aura_json_string(part, "text"))
-        chat_str(c, part, "text", 1);
-    else if (!type || strcmp(type, "thinking"))
+    if (text) {
+        if (*text)
+            chat_text(c, text, strlen(text), 0);
+        return;
+    }
+    if (!aura_log_is_level(c->d.log, AURA_LOG_TRACE1))
+        return;                 /* the type is read for the trace only */
+    type = aura_json_string(part, "type");
+    if (!type || strcmp(type, "thinking"))
         AURA_DEC_TRACE(&c->d, "chat: content part of type %s skipped",
                        aura_dec_str(&c->d, type));
 }

@@ -363,7 +363,8 @@ static void oresp_dispatch(oresp_dec *o, const char *type, json_object *ev)
         json_object *err = aura_json_get(ev, "error");
         fail_with(o, err ? err : ev);
     }
-    else if (!quiet_event(type)) {
+    else if (aura_log_is_level(o->d.log, AURA_LOG_TRACE1)
+             && !quiet_event(type)) {
         AURA_DEC_TRACE(&o->d, "responses: event %s ignored",
                        aura_dec_str(&o->d, type));
     }
