@@ -773,8 +773,9 @@ PROVIDERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 def provider_snippets(sim_port):
     """tests/integration/providers/*.conf: one provider's config each, with
     @SIM@ = the simulator's origin (http://127.0.0.1:PORT, no path) and
-    @TESTS@ = this directory. Each provider's simulator module answers
-    under its own path prefix (/anthropic/..., /gemini/..., ...)."""
+    @TESTS@ = this directory, @MODDIR@ = httpd's module directory. Each
+    provider's simulator module answers under its own path prefix
+    (/anthropic/..., /gemini/..., ...)."""
     out = []
     names = sorted(os.listdir(PROVIDERS_DIR)) if os.path.isdir(
         PROVIDERS_DIR) else []
@@ -785,6 +786,7 @@ def provider_snippets(sim_port):
             text = f.read()
         text = text.replace("@SIM@", "http://127.0.0.1:%d" % sim_port)
         text = text.replace("@TESTS@", os.path.dirname(PROVIDERS_DIR))
+        text = text.replace("@MODDIR@", MODDIR)
         out.append("\n# --- %s\n%s" % (name, text))
     return "".join(out)
 
