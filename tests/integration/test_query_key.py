@@ -1,7 +1,10 @@
 """A key in the URL query string (issue 11, Security 7): refused with 400
 credential_in_query in the front door's own error shape, telling where
-the key goes, never repeated, never sent upstream, never written to a log."""
+the key goes, never repeated, never sent upstream, never written to a log;
+and the logs themselves are not world-readable."""
 
+import os
+import stat
 import time
 import urllib.parse
 
@@ -124,3 +127,12 @@ def test_access_log_has_no_query_string(gw, sim):
     assert line and '"POST /v1/responses HTTP/1.1" 200' in line[0], line
     assert "visible-marker" not in gw.access_log()
 
+
+def test_log_files_are_not_world_readable(gw):
+    gw.request("GET", "/v1/models")
+    logs = os.path.join(gw.root, "logs")
+    assert stat.S_IMODE(os.stat(logs).st_mode) == 0o750, oct(
+        os.stat(logs).st_mode)
+    for name in ("error_log", "access_log", "stdout.log"):
+        mode = stat.S_IMODE(os.stat(os.path.join(logs, name)).st_mode)
+        assert mode == 0o640, "%s is %o" % (name, mode)
