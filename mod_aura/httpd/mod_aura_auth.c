@@ -13,10 +13,16 @@
  * key_id is public (lists, logs), so without the secret nobody learns
  * whether a key exists, was revoked or expired.
  *
+ * A key in the URL query string is refused before anything else reads
+ * the request (aura_auth_refuse_query_key): URLs are logged and kept by
+ * proxies, and Gemini's clients put `?key=` there by habit.
+ *
  * After routing, aura_auth_check_model applies the key's model policy.
  */
 #include <string.h>
 #include <strings.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
 #include <httpd.h>
 #include <http_log.h>
 
@@ -62,6 +68,79 @@ static int unavailable(aura_exchange_t *ex)
                                       "again shortly.");
     e->retry_after = "1";
     return aura_send_error(ex, e);
+}
+
+/* ------------------------------------------------------ the query string */
+
+/* Parameter names that carry a credential however a client spells them
+ * (api_key, api-key, apiKey, X-API-Key, Gemini's key=): compared in lower
+ * case without '-' and '_'. */
+static int credential_name(const char *name)
+{
+    static const char *const names[] = {
+        "key", "apikey", "xapikey", "xgoogapikey", "accesstoken", "token",
+        "authorization", "bearer",
+    };
+    char norm[32];
+    apr_size_t n = 0, i;
+
+    for (; *name && n < sizeof(norm) - 1; name++)
+        if (*name != '-' && *name != '_')
+            norm[n++] = (char)apr_tolower(*name);
+    if (*name)
+        return 0;               /* longer than any of them */
+    norm[n] = '\0';
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(norm, names[i]))
+            return 1;
+    return 0;
+}
+
+/* A credential-looking value: what log redaction would hide (sk-...,
+ * Bearer ..., AIza..., key=...; aura_redact). */
+static int credential_text(apr_pool_t *p, const char *s)
+{
+    return aura_redact(p, s, NULL) != s;
+}
+
+/* 1 when a parameter of `args` is named like a key or its value (raw or
+ * decoded) looks like one. */
+static int query_has_credential(apr_pool_t *p, const char *args)
+{
+    char *copy = apr_pstrdup(p, args), *last = NULL, *pair, *value;
+
+    for (pair = apr_strtok(copy, "&;", &last); pair;
+         pair = apr_strtok(NULL, "&;", &last)) {
+        if (credential_text(p, pair))
+            return 1;
+        if ((value = strchr(pair, '=')) != NULL)
+            *value++ = '\0';
+        ap_unescape_urlencoded(pair);   /* partial on bad escapes: fine */
+        if (credential_name(pair) || credential_text(p, pair))
+            return 1;
+        if (value) {
+            ap_unescape_urlencoded(value);
+            if (credential_text(p, value))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+int aura_auth_refuse_query_key(aura_exchange_t *ex)
+{
+    const char *args = ex->r->args;
+
+    if (!args || !*args || !query_has_credential(ex->r->pool, args))
+        return DECLINED;
+    /* Neither the key nor the parameter's name is repeated: the name may
+     * be the key itself ("?sk-aura-..."). */
+    return aura_send_error(ex, aura_error_make(ex->r->pool, 400,
+        "invalid_request_error", "credential_in_query", NULL,
+        "An API key does not go in the URL query string, where logs and "
+        "proxies keep it: send it as \"Authorization: Bearer <key>\" (or "
+        "the \"x-api-key\" or \"api-key\" header), and consider this key "
+        "exposed."));
 }
 
 /* --------------------------------------------------------------- lookup */

@@ -185,6 +185,14 @@ apr_status_t aura_translate_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     apr_bucket *b;
     int eos = 0;
 
+    /* Only aura_filter_attach gives the filter an exchange. One added by
+     * a directive (SetOutputFilter, AddOutputFilter, in .htaccess too)
+     * has nothing to translate: it steps aside, so no configuration can
+     * make it touch state that does not exist. */
+    if (!ex) {
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
     ex->filter_entered = apr_time_now();
     ex->passing_time = 0;
     while (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {

@@ -488,7 +488,8 @@ int aura_handler(request_rec *r)
     rt = find_route(r->uri);
     if (rt)
         ex->front = rt->front;
-    if ((rc = front_door(ex, rt, &body, &len)) != DECLINED)
+    if ((rc = aura_auth_refuse_query_key(ex)) != DECLINED ||
+        (rc = front_door(ex, rt, &body, &len)) != DECLINED)
         return rc;
     if (rt->endpoint == EP_MODELS)
         return aura_models_list(ex);

@@ -82,6 +82,9 @@ int aura_count_tokens(aura_exchange_t *ex, const char *body, apr_size_t len);
 /* mod_aura_auth.c: identity and key policy. Each returns DECLINED to go
  * on, or the status of the error answer it sent. */
 int aura_auth_identify(aura_exchange_t *ex);
+/* First of all: 400 credential_in_query when the query string carries a
+ * key (by parameter name or by its shape), never repeating it. */
+int aura_auth_refuse_query_key(aura_exchange_t *ex);
 int aura_auth_check_model(aura_exchange_t *ex);
 /* GET .../models: 1 when the key may use this registry model. */
 int aura_auth_model_listed(const aura_exchange_t *ex, const aura_model_t *m);

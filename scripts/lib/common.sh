@@ -70,6 +70,11 @@ mkconf() {
     else user=$(id -un); group=$(id -gn); fi
     mkdir -p "$root"/{logs,run,htdocs,conf.d}
     chmod 0755 "$root" "$root"/htdocs
+    # Logs hold request ids, key ids and client addresses: not for every
+    # local user. httpd creates new files under umask 027 (scripts/run);
+    # files of an earlier run keep their mode unless set here.
+    chmod 0750 "$root"/logs
+    find "$root"/logs -maxdepth 1 -type f -exec chmod 0640 {} +
     sed -e "s|@ROOT@|$root|g" -e "s|@LISTEN@|$listen|g" \
         -e "s|@MODULE@|$(module_path)|g" -e "s|@MODDIR@|$HTTPD_MODDIR|g" \
         -e "s|@CONFDIR@|$TOP/conf|g" -e "s|@USER@|$user|g" -e "s|@GROUP@|$group|g" \

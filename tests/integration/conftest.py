@@ -773,8 +773,9 @@ PROVIDERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 def provider_snippets(sim_port):
     """tests/integration/providers/*.conf: one provider's config each, with
     @SIM@ = the simulator's origin (http://127.0.0.1:PORT, no path) and
-    @TESTS@ = this directory. Each provider's simulator module answers
-    under its own path prefix (/anthropic/..., /gemini/..., ...)."""
+    @TESTS@ = this directory, @MODDIR@ = httpd's module directory. Each
+    provider's simulator module answers under its own path prefix
+    (/anthropic/..., /gemini/..., ...)."""
     out = []
     names = sorted(os.listdir(PROVIDERS_DIR)) if os.path.isdir(
         PROVIDERS_DIR) else []
@@ -785,6 +786,7 @@ def provider_snippets(sim_port):
             text = f.read()
         text = text.replace("@SIM@", "http://127.0.0.1:%d" % sim_port)
         text = text.replace("@TESTS@", os.path.dirname(PROVIDERS_DIR))
+        text = text.replace("@MODDIR@", MODDIR)
         out.append("\n# --- %s\n%s" % (name, text))
     return "".join(out)
 
@@ -834,6 +836,11 @@ class Gateway:
             os.chmod(dirpath, 0o755)
             for fn in filenames:
                 os.chmod(os.path.join(dirpath, fn), 0o644)
+        # as scripts/run has them (scripts/lib/common.sh mkconf)
+        logs = os.path.join(self.root, "logs")
+        os.chmod(logs, 0o750)
+        for fn in os.listdir(logs):
+            os.chmod(os.path.join(logs, fn), 0o640)
         subst = {"@ROOT@": self.root,
                  "@LISTEN@": "127.0.0.1:%d" % self.port,
                  "@MODULE@": module, "@MODDIR@": MODDIR,
@@ -882,10 +889,12 @@ class Gateway:
         env = {k: v for k, v in os.environ.items() if k not in PROVIDER_ENV}
         env.update(OPENAI_API_KEY=OPENAI_KEY, SIM_API_KEY=SIM_KEY)
         self.out = open(os.path.join(self.root, "logs", "stdout.log"), "wb")
+        os.fchmod(self.out.fileno(), 0o640)
         self.proc = subprocess.Popen(
             [APACHE, "-f", os.path.join(self.root, "httpd.conf"),
              "-DFOREGROUND"], env=env, stdout=self.out,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            stderr=subprocess.STDOUT, start_new_session=True,
+            umask=0o027)            # log files 0640, as scripts/run
         if not wait_port(self.port, self.proc, time.time() + 15):
             self.stop()
             pytest.fail("httpd did not come up on port %d.\n--- stdout/stderr:"
