@@ -234,7 +234,10 @@ void aura_tokener_release(struct json_tokener *tok)
     if (!tok)
         return;
     if (tl_ntokeners < AURA_TOKENER_CACHE) {
+        /* reset keeps the flags: a request parser's STRICT must not make
+         * the next user (a decoder) parse strictly too */
         json_tokener_reset(tok);
+        json_tokener_set_flags(tok, 0);
         tl_tokeners[tl_ntokeners++] = tok;
     }
     else {

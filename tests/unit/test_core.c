@@ -385,6 +385,26 @@ static void test_json_writer(apr_pool_t *p)
     }
 }
 
+/* A cached tokener comes back without the flags its last user set: a
+ * request parser's STRICT must not leak into the decoder that gets the
+ * same tokener next (json_tokener_reset keeps the flags). */
+static void test_tokener_flags(void)
+{
+    struct json_tokener *tok = aura_tokener_acquire();
+    const char *lax = "[1,2,]";     /* a trailing comma: only non-strict */
+    json_object *o;
+
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    o = json_tokener_parse_ex(tok, lax, (int)strlen(lax));
+    AT_OK(o == NULL, "strict refuses a trailing comma");
+    aura_tokener_release(tok);
+    tok = aura_tokener_acquire();
+    o = json_tokener_parse_ex(tok, lax, (int)strlen(lax));
+    AT_OK(o != NULL, "the next user of the tokener parses as json-c does");
+    json_object_put(o);
+    aura_tokener_release(tok);
+}
+
 /* Heap storage: realloc'd in place, freed by the pool's cleanup (ASan's
  * leak check fails the run if it is not). */
 static void test_buf_heap(apr_pool_t *parent)
@@ -458,6 +478,7 @@ int main(void)
     test_json_writer(p);
     test_strjoin(p);
     test_buf(p);
+    test_tokener_flags();
     apr_pool_destroy(p);
     apr_terminate();
     return AT_DONE();
