@@ -16,12 +16,15 @@ the real httpd + aura-admin CGI + PostgreSQL (`tgw`):
 import csv
 import html.parser
 import io
+import json
 import re
+import urllib.parse
 import uuid
 
 import pytest
 
 from admin_util import uniq, ok
+from conftest import basic_auth, raw_request
 
 PAGES = ["/", "/orgs", "/teams", "/projects", "/end-users", "/keys",
          "/credentials", "/budgets", "/limits", "/costs", "/costs.csv",
@@ -524,6 +527,102 @@ def test_csv_keeps_gateway_numbers_plain(tgw):
         assert (row["requests"], row["input_tokens"], row["output_tokens"],
                 row["unpriced_requests"]) == ("1", "1", "1", "0"), row
         assert re.fullmatch(r"\d{4}-\d\d-\d\d", row["bucket"]), row
+
+
+# --------------------------------------------------------------------------
+# request bodies over the console's limit
+# --------------------------------------------------------------------------
+
+BODY_MAX = 1024 * 1024          # ADM_BODY_MAX, docs/admin.md
+
+
+def json_body(name, size):
+    """A JSON POST /orgs body of exactly `size` bytes (padded with spaces,
+    which JSON ignores)."""
+    b = json.dumps({"name": name}).encode()
+    return b + b" " * (size - len(b))
+
+
+def assert_413_shape(r, kind):
+    assert r.status == 413, r
+    ct = r.headers.get("content-type", "")
+    if kind == "api":
+        assert ct.startswith("application/json"), r.headers
+        e = r.json()["error"]
+        assert e["status"] == 413 and e["type"] == "invalid_request", e
+        assert "1 MiB" in e["message"], e
+    else:
+        assert ct.startswith("text/html"), r.headers
+        assert 'class="error"' in r.text and "1 MiB" in r.text, r.text[:800]
+    assert "frame-ancestors 'none'" in \
+        r.headers.get("content-security-policy", ""), r.headers
+    assert "no-store" in r.headers.get("cache-control", ""), r.headers
+
+
+@pytest.mark.parametrize("size", [BODY_MAX + 1, 4 * BODY_MAX])
+def test_api_body_over_the_limit_is_answered_413(tgw, size):
+    name = uniq("big")
+    r = tgw.api("POST", "/orgs", json_body(name, size))
+    assert_413_shape(r, "api")
+    assert name not in org_names(tgw.pg)
+
+
+@pytest.mark.parametrize("size", [BODY_MAX + 1, 4 * BODY_MAX])
+def test_form_body_over_the_limit_is_answered_413(tgw, size):
+    name = uniq("big")
+    form = {"name": name, "csrf": tgw.csrf_token()}
+    base = len(urllib.parse.urlencode(form)) + len("&pad=")
+    form["pad"] = "x" * (size - base)
+    assert len(urllib.parse.urlencode(form)) == size
+    r = tgw.page("POST", "/orgs", form)
+    assert_413_shape(r, "page")
+    assert name not in org_names(tgw.pg)
+
+
+def chunks(data, size=65536):
+    """data as an iterator of pieces: http.client sends it chunked."""
+    return iter([data[i:i + size] for i in range(0, len(data), size)])
+
+
+def form_chunked(tgw, form):
+    """POST /orgs as a chunked urlencoded form (no Content-Length)."""
+    hdrs = {"Authorization": basic_auth("admin", tgw.passwords["admin"]),
+            "Content-Type": "application/x-www-form-urlencoded"}
+    return raw_request(tgw.port, "POST", "/aura-admin/orgs",
+                       chunks(urllib.parse.urlencode(form).encode()), hdrs)
+
+
+def test_chunked_body_over_the_limit_is_answered_413(tgw):
+    name = uniq("bigc")
+    assert_413_shape(tgw.api("POST", "/orgs",
+                             chunks(json_body(name, BODY_MAX + 1))), "api")
+    form = {"name": name, "csrf": tgw.csrf_token(), "pad": "x" * BODY_MAX}
+    assert_413_shape(form_chunked(tgw, form), "page")
+    assert name not in org_names(tgw.pg)
+
+
+def test_chunked_body_is_served(tgw):
+    name = uniq("chunked")
+    ok(tgw.api("POST", "/orgs", chunks(json_body(name, BODY_MAX), 1000)),
+       201)
+    assert name in org_names(tgw.pg)
+    name = uniq("chunked")
+    r = form_chunked(tgw, {"name": name, "csrf": tgw.csrf_token()})
+    assert r.status == 303, r
+    assert name in org_names(tgw.pg)
+
+
+def test_body_at_the_limit_is_served(tgw):
+    name = uniq("max")
+    ok(tgw.api("POST", "/orgs", json_body(name, BODY_MAX)), 201)
+    assert name in org_names(tgw.pg)
+    name = uniq("max")
+    form = {"name": name, "csrf": tgw.csrf_token()}
+    base = len(urllib.parse.urlencode(form)) + len("&pad=")
+    form["pad"] = "x" * (BODY_MAX - base)
+    r = tgw.page("POST", "/orgs", form)
+    assert r.status == 303, r
+    assert name in org_names(tgw.pg)
 
 
 # --------------------------------------------------------------------------
