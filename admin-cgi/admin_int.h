@@ -10,6 +10,10 @@
 
 /* Largest request body the console reads (413 above). */
 #define ADM_BODY_MAX (1024 * 1024)
+/* Most of a larger body read and thrown away, so that the 413 reaches the
+ * client (drain_body in admin_main.c); LimitRequestBody at or under it
+ * has Apache refuse anything bigger itself. */
+#define ADM_BODY_DRAIN (64 * 1024 * 1024)
 
 /* admin_cli.c: the command line; returns the process exit code
  * (0 ok, 1 failure, 2 usage). */

@@ -142,34 +142,85 @@ static int media_is(const char *ct, const char *type)
            && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Reads the body (CONTENT_LENGTH bytes) into *body; the status to answer
- * when it cannot, else 0. */
-static int read_body(adm_t *a, char **body, apr_size_t *len)
+/* Reads and drops up to n more bytes of the body (ADM_BODY_DRAIN at
+ * most). mod_cgid writes the whole body into the script's socket before it
+ * reads the answer; a script that exits with some of it unread resets that
+ * socket, the answer is lost, and the client sees its connection reset
+ * instead of the 413. */
+static void drain_body(unsigned long long n)
+{
+    char buf[16384];
+    size_t r;
+
+    if (n > ADM_BODY_DRAIN)
+        n = ADM_BODY_DRAIN;
+    while (n && (r = fread(buf, 1, n < sizeof(buf) ? n : sizeof(buf),
+                           stdin)) > 0)
+        n -= r;
+}
+
+static int too_large(adm_t *a, unsigned long long rest)
+{
+    drain_body(rest);
+    return adm_error(a, 413, "invalid_request", NULL,
+                     "the request body is larger than 1 MiB");
+}
+
+/* Up to n bytes of stdin into buf; how many came. */
+static size_t read_full(char *buf, size_t n)
+{
+    size_t got = 0, r;
+
+    while (got < n && (r = fread(buf + got, 1, n - got, stdin)) > 0)
+        got += r;
+    return got;
+}
+
+/* How much body to read: CONTENT_LENGTH, or for a chunked body (Apache
+ * passes it de-chunked, with no CONTENT_LENGTH, and ends stdin after it)
+ * one byte over the limit, to learn whether it fits. */
+static int body_length(adm_t *a, unsigned long long *n, int *chunked)
 {
     const char *cl = env("CONTENT_LENGTH");
     char *end;
-    unsigned long long n;
-    size_t got = 0, r;
 
-    *body = NULL;
-    *len = 0;
+    *n = 0;
+    *chunked = !*cl && *env("HTTP_TRANSFER_ENCODING");
+    if (*chunked)
+        *n = ADM_BODY_MAX + 1;
     if (!*cl)
         return 0;
-    n = strtoull(cl, &end, 10);
+    *n = strtoull(cl, &end, 10);
     if (*end || *cl == '-')
         return adm_error(a, 400, "invalid_request", NULL,
                          "malformed Content-Length");
-    if (n > ADM_BODY_MAX)
-        return adm_error(a, 413, "invalid_request", NULL,
-                         "the request body is larger than 1 MiB");
+    return 0;
+}
+
+/* Reads the body into *body; the status to answer when it cannot, else
+ * 0. A body over the limit is read (up to ADM_BODY_DRAIN) before the 413,
+ * so that the client gets it. */
+static int read_body(adm_t *a, char **body, apr_size_t *len)
+{
+    unsigned long long n;
+    size_t got;
+    int chunked, rc;
+
+    *body = NULL;
+    *len = 0;
+    if ((rc = body_length(a, &n, &chunked)) != 0 || !n)
+        return rc;
+    if (n > ADM_BODY_MAX && !chunked)
+        return too_large(a, n);
     *body = apr_palloc(a->p, (apr_size_t)n + 1);
-    while (got < n && (r = fread(*body + got, 1, n - got, stdin)) > 0)
-        got += r;
-    if (got != n)
+    got = read_full(*body, (size_t)n);
+    if (got > ADM_BODY_MAX)             /* chunked, and too long */
+        return too_large(a, ADM_BODY_DRAIN - got);
+    if (got != n && !chunked)
         return adm_error(a, 400, "invalid_request", NULL,
                          "the request body ended early");
-    (*body)[n] = '\0';
-    *len = n;
+    (*body)[got] = '\0';
+    *len = got;
     return 0;
 }
 

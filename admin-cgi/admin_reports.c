@@ -802,21 +802,31 @@ static int costs(adm_t *a)
     return adm_page_end(a);
 }
 
-/* One CSV cell (RFC 4180). A cell a spreadsheet would read as a formula
- * (= + - @, or a leading tab or CR) gets a ' in front: the names in it
- * were typed by tenants. */
-static void csv_cell(adm_t *a, const char *s, int last)
+/* What a spreadsheet may split a line on (some locales split on ; or a
+ * tab, not on ,) and what starts a formula there. */
+#define CSV_SEPARATORS ",;\t\r\n"
+#define CSV_FORMULA "=+-@\t\r"
+
+/* One CSV cell (RFC 4180): quoted when it holds any separator or a quote,
+ * quotes doubled. text: a name tenants typed, where a formula start gets a
+ * ' in front, at the start of the cell and after every separator in it,
+ * since a spreadsheet splitting on ; or tab starts a cell there too. The
+ * gateway's own numbers and dates are written as they are: a credit of
+ * -0.25 stays a number. */
+static void csv_cell(adm_t *a, const char *s, int text, int last)
 {
-    int quote;
+    int quote, after_sep = 1;
 
     s = s ? s : "";
-    quote = strpbrk(s, ",\"\r\n") != NULL;
+    quote = strpbrk(s, CSV_SEPARATORS "\"") != NULL;
     if (quote)
         adm_puts(a, "\"");
-    if (*s && strchr("=+-@\t\r", *s))
-        adm_puts(a, "'");
-    for (; *s; s++)
+    for (; *s; s++) {
+        if (text && after_sep && strchr(CSV_FORMULA, *s))
+            adm_puts(a, "'");
         adm_write(a, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+        after_sep = strchr(CSV_SEPARATORS, *s) != NULL;
+    }
     if (quote)
         adm_puts(a, "\"");
     adm_puts(a, last ? "\r\n" : ",");
@@ -825,9 +835,12 @@ static void csv_cell(adm_t *a, const char *s, int last)
 /* GET /costs.csv: the report's rows as a spreadsheet download. */
 static int costs_csv(adm_t *a)
 {
-    static const char *const cols[] = {"bucket", "group_id", "group_name",
-        "requests", "input_tokens", "output_tokens", "cost_usd",
-        "unpriced_requests", NULL};
+    static const struct {
+        const char *name;
+        int text;               /* typed by people (a key's key_id too) */
+    } cols[] = {{"bucket", 0}, {"group_id", 1}, {"group_name", 1},
+        {"requests", 0}, {"input_tokens", 0}, {"output_tokens", 0},
+        {"cost_usd", 0}, {"unpriced_requests", 0}, {NULL, 0}};
     costs_t c;
     PGresult *r;
     int rc, i, k;
@@ -840,11 +853,12 @@ static int costs_csv(adm_t *a)
     apr_table_set(a->headers, "Content-Disposition", apr_psprintf(a->p,
                   "attachment; filename=\"aura-costs-%s-%s.csv\"", c.from,
                   c.to));
-    for (k = 0; cols[k]; k++)
-        csv_cell(a, cols[k], !cols[k + 1]);
+    for (k = 0; cols[k].name; k++)
+        csv_cell(a, cols[k].name, 0, !cols[k + 1].name);
     for (i = 0; i < PQntuples(r); i++)
-        for (k = 0; cols[k]; k++)
-            csv_cell(a, adm_v(r, i, cols[k]), !cols[k + 1]);
+        for (k = 0; cols[k].name; k++)
+            csv_cell(a, adm_v(r, i, cols[k].name), cols[k].text,
+                     !cols[k + 1].name);
     a->status = 200;
     return 200;
 }

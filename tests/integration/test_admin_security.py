@@ -13,13 +13,18 @@ the real httpd + aura-admin CGI + PostgreSQL (`tgw`):
 - headers: CSP, X-Frame-Options and Cache-Control: no-store everywhere.
 """
 
+import csv
 import html.parser
+import io
+import json
 import re
+import urllib.parse
 import uuid
 
 import pytest
 
 from admin_util import uniq, ok
+from conftest import basic_auth, raw_request
 
 PAGES = ["/", "/orgs", "/teams", "/projects", "/end-users", "/keys",
          "/credentials", "/budgets", "/limits", "/costs", "/costs.csv",
@@ -445,6 +450,179 @@ def test_gateway_logs_hold_no_key(tgw):
     for what, text in (("error_log", tgw.error_log()),
                        ("access_log", tgw.access_log())):
         assert tail not in text, "the key secret is in " + what
+
+
+# --------------------------------------------------------------------------
+# spreadsheet exports: CSV cells a spreadsheet would split or run
+# --------------------------------------------------------------------------
+
+FORMULA_START = "=+-@\t\r"
+CSV_SEPARATORS = ",;\t\r\n"     # a spreadsheet may split on any of them
+HOSTILE_NAMES = ["a;b", "a\tb", 'x;=HYPERLINK("http://evil.example","y")',
+                 "x\t+1", "x;@SUM(A1)", "-2+3", "=1+1", "a,-1", "a\r\n@b"]
+
+
+def csv_guarded(s):
+    """s as the CSV export must show it: a ' before a formula start at the
+    start of the cell and right after every separator inside it."""
+    out, after_sep = [], True
+    for ch in s:
+        if after_sep and ch in FORMULA_START:
+            out.append("'")
+        out.append(ch)
+        after_sep = ch in CSV_SEPARATORS
+    return "".join(out)
+
+
+def csv_report(tgw, models):
+    """/costs.csv grouped by model for a fresh org whose ledger holds one
+    request per (model, cost) of `models`: (raw text, rows by model)."""
+    org = tgw.new_org()
+    for model, cost in models:
+        tgw.pg.execute(
+            "INSERT INTO usage_ledger (request_id, created_at, org_id, "
+            "front, model, provider, input_tokens, output_tokens, "
+            "cost_total, cost_status, http_status, status) VALUES (%s, "
+            "now(), %s, 'responses', %s, 'csv', 1, 1, %s, 'priced', 200, "
+            "'completed')", (uuid.uuid4().hex, org["id"], model, cost))
+    r = tgw.page("GET", "/costs.csv?group=model&org_id=%d" % org["id"])
+    assert r.status == 200, r
+    assert r.headers["content-type"].startswith("text/csv"), r.headers
+    rows = list(csv.DictReader(io.StringIO(r.text, newline="")))
+    return r.text, {row["group_name"]: row for row in rows}
+
+
+def test_csv_quotes_cells_with_any_separator(tgw):
+    names = [n + " " + uniq("q") for n in HOSTILE_NAMES]
+    raw, rows = csv_report(tgw, [(n, "0.5") for n in names])
+    for n in names:
+        cell = csv_guarded(n).replace('"', '""')
+        if any(ch in CSV_SEPARATORS + '"' for ch in n):
+            cell = '"%s"' % cell
+        assert "," + cell + "," in raw, "%r not quoted as %r in %r" % (
+            n, cell, raw)
+
+
+def test_csv_neutralises_formulas_after_separators(tgw):
+    names = [n + " " + uniq("f") for n in HOSTILE_NAMES]
+    raw, rows = csv_report(tgw, [(n, "0.5") for n in names])
+    for n in names:
+        shown = csv_guarded(n)
+        assert shown in rows, "%r: no row %r in %r" % (n, shown, rows)
+    # a spreadsheet that splits on ; or tab instead of , sees cells that
+    # begin after each of those: none may begin with a formula
+    for sep in (";", "\t"):
+        for piece in raw.split(sep)[1:]:
+            first = piece.lstrip('"')[:1]
+            assert not first or first not in FORMULA_START, \
+                "a cell after %r starts a formula: %r" % (sep, piece[:40])
+
+
+def test_csv_keeps_gateway_numbers_plain(tgw):
+    credit, priced = uniq("credit"), uniq("priced")
+    raw, rows = csv_report(tgw, [(credit, "-0.25"), (priced, "1.5")])
+    assert rows[credit]["cost_usd"] == "-0.25", rows[credit]
+    assert rows[priced]["cost_usd"] == "1.5", rows[priced]
+    for row in (rows[credit], rows[priced]):
+        assert (row["requests"], row["input_tokens"], row["output_tokens"],
+                row["unpriced_requests"]) == ("1", "1", "1", "0"), row
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", row["bucket"]), row
+
+
+# --------------------------------------------------------------------------
+# request bodies over the console's limit
+# --------------------------------------------------------------------------
+
+BODY_MAX = 1024 * 1024          # ADM_BODY_MAX, docs/admin.md
+
+
+def json_body(name, size):
+    """A JSON POST /orgs body of exactly `size` bytes (padded with spaces,
+    which JSON ignores)."""
+    b = json.dumps({"name": name}).encode()
+    return b + b" " * (size - len(b))
+
+
+def assert_413_shape(r, kind):
+    assert r.status == 413, r
+    ct = r.headers.get("content-type", "")
+    if kind == "api":
+        assert ct.startswith("application/json"), r.headers
+        e = r.json()["error"]
+        assert e["status"] == 413 and e["type"] == "invalid_request", e
+        assert "1 MiB" in e["message"], e
+    else:
+        assert ct.startswith("text/html"), r.headers
+        assert 'class="error"' in r.text and "1 MiB" in r.text, r.text[:800]
+    assert "frame-ancestors 'none'" in \
+        r.headers.get("content-security-policy", ""), r.headers
+    assert "no-store" in r.headers.get("cache-control", ""), r.headers
+
+
+@pytest.mark.parametrize("size", [BODY_MAX + 1, 4 * BODY_MAX])
+def test_api_body_over_the_limit_is_answered_413(tgw, size):
+    name = uniq("big")
+    r = tgw.api("POST", "/orgs", json_body(name, size))
+    assert_413_shape(r, "api")
+    assert name not in org_names(tgw.pg)
+
+
+@pytest.mark.parametrize("size", [BODY_MAX + 1, 4 * BODY_MAX])
+def test_form_body_over_the_limit_is_answered_413(tgw, size):
+    name = uniq("big")
+    form = {"name": name, "csrf": tgw.csrf_token()}
+    base = len(urllib.parse.urlencode(form)) + len("&pad=")
+    form["pad"] = "x" * (size - base)
+    assert len(urllib.parse.urlencode(form)) == size
+    r = tgw.page("POST", "/orgs", form)
+    assert_413_shape(r, "page")
+    assert name not in org_names(tgw.pg)
+
+
+def chunks(data, size=65536):
+    """data as an iterator of pieces: http.client sends it chunked."""
+    return iter([data[i:i + size] for i in range(0, len(data), size)])
+
+
+def form_chunked(tgw, form):
+    """POST /orgs as a chunked urlencoded form (no Content-Length)."""
+    hdrs = {"Authorization": basic_auth("admin", tgw.passwords["admin"]),
+            "Content-Type": "application/x-www-form-urlencoded"}
+    return raw_request(tgw.port, "POST", "/aura-admin/orgs",
+                       chunks(urllib.parse.urlencode(form).encode()), hdrs)
+
+
+def test_chunked_body_over_the_limit_is_answered_413(tgw):
+    name = uniq("bigc")
+    assert_413_shape(tgw.api("POST", "/orgs",
+                             chunks(json_body(name, BODY_MAX + 1))), "api")
+    form = {"name": name, "csrf": tgw.csrf_token(), "pad": "x" * BODY_MAX}
+    assert_413_shape(form_chunked(tgw, form), "page")
+    assert name not in org_names(tgw.pg)
+
+
+def test_chunked_body_is_served(tgw):
+    name = uniq("chunked")
+    ok(tgw.api("POST", "/orgs", chunks(json_body(name, BODY_MAX), 1000)),
+       201)
+    assert name in org_names(tgw.pg)
+    name = uniq("chunked")
+    r = form_chunked(tgw, {"name": name, "csrf": tgw.csrf_token()})
+    assert r.status == 303, r
+    assert name in org_names(tgw.pg)
+
+
+def test_body_at_the_limit_is_served(tgw):
+    name = uniq("max")
+    ok(tgw.api("POST", "/orgs", json_body(name, BODY_MAX)), 201)
+    assert name in org_names(tgw.pg)
+    name = uniq("max")
+    form = {"name": name, "csrf": tgw.csrf_token()}
+    base = len(urllib.parse.urlencode(form)) + len("&pad=")
+    form["pad"] = "x" * (BODY_MAX - base)
+    r = tgw.page("POST", "/orgs", form)
+    assert r.status == 303, r
+    assert name in org_names(tgw.pg)
 
 
 # --------------------------------------------------------------------------
