@@ -30,20 +30,15 @@ aura_error_t *aura_error_make(apr_pool_t *p, int status, const char *type,
     return e;
 }
 
-static json_object *str_or_null(const char *s)
-{
-    return s ? json_object_new_string(s) : NULL;
-}
-
 json_object *aura_error_json(const aura_error_t *e)
 {
     json_object *outer = json_object_new_object();
     json_object *err = json_object_new_object();
 
-    json_object_object_add(err, "message", str_or_null(e->message));
-    json_object_object_add(err, "type", str_or_null(e->type));
-    json_object_object_add(err, "param", str_or_null(e->param));
-    json_object_object_add(err, "code", str_or_null(e->code));
+    json_object_object_add(err, "message", aura_json_nstr(e->message));
+    json_object_object_add(err, "type", aura_json_nstr(e->type));
+    json_object_object_add(err, "param", aura_json_nstr(e->param));
+    json_object_object_add(err, "code", aura_json_nstr(e->code));
     json_object_object_add(outer, "error", err);
     return outer;
 }

@@ -204,6 +204,16 @@ const char *aura_json_string(json_object *obj, const char *key)
                ? json_object_get_string(v) : NULL;
 }
 
+json_object *aura_json_nstr(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+void aura_json_add_str(json_object *o, const char *key, const char *s)
+{
+    json_object_object_add(o, key, aura_json_nstr(s));
+}
+
 json_object *aura_json_money(double v)
 {
     char buf[64];

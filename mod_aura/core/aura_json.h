@@ -44,6 +44,10 @@ const char *aura_json_type_name(json_object *v);
 json_object *aura_json_get(json_object *obj, const char *key);
 const char *aura_json_string(json_object *obj, const char *key);
 
+/* A new string, or NULL (JSON null) for NULL; and o[key] = that. */
+json_object *aura_json_nstr(const char *s);
+void aura_json_add_str(json_object *o, const char *key, const char *s);
+
 /* A double serialized with at most 12 significant digits (cost figures),
  * so that 0.1 + 0.2 prints as 0.3 and not 0.30000000000000004. */
 json_object *aura_json_money(double v);

@@ -95,11 +95,6 @@ static json_object *agentic_json(json_object *resource, const aura_usage_t *u)
     return ag;
 }
 
-static void add_str(json_object *o, const char *k, const char *v)
-{
-    json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 void aura_meter_apply(json_object *resource, const aura_usage_t *u,
                       long cache_write, const aura_meter_info_t *mi)
 {
@@ -113,19 +108,19 @@ void aura_meter_apply(json_object *resource, const aura_usage_t *u,
                       cache_write, &cost);
     if (usage)
         AURA_SET(usage, "cost_usd", cost_json(&cost));
-    add_str(aura, "request_id", mi->request_id);
-    add_str(aura, "provider", mi->provider);
-    add_str(aura, "model", mi->model);
-    add_str(aura, "upstream_model", mi->upstream_model);
+    aura_json_add_str(aura, "request_id", mi->request_id);
+    aura_json_add_str(aura, "provider", mi->provider);
+    aura_json_add_str(aura, "model", mi->model);
+    aura_json_add_str(aura, "upstream_model", mi->upstream_model);
     AURA_SET(aura, "latency_ms",
         json_object_new_int64((now - mi->started) / 1000));
     AURA_SET(aura, "gateway_overhead_us",
                            json_object_new_int64(mi->overhead_us));
     AURA_SET(aura, "attempts", json_object_new_int(mi->attempts));
-    add_str(aura, "cache", mi->cache ? mi->cache : "miss");
+    aura_json_add_str(aura, "cache", mi->cache ? mi->cache : "miss");
     /* Priced but no usage reported (a server that ignores include_usage):
      * say so, rather than "priced" with no figures. */
-    add_str(aura, "cost_status", aura_cost_status(u, &cost));
+    aura_json_add_str(aura, "cost_status", aura_cost_status(u, &cost));
     AURA_SET(aura, "cache_write_tokens",
                            json_object_new_int64(cache_write));
     AURA_SET(aura, "agentic", agentic_json(resource, u));

@@ -346,11 +346,6 @@ const char *aura_ledger_line(apr_pool_t *p, const aura_ledger_rec_t *r,
 
 /* ---------------------------------------------------- aura.tenant */
 
-static void add_str(json_object *o, const char *k, const char *v)
-{
-    json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 static json_object *id_json(apr_int64_t id)
 {
     return id ? json_object_new_int64(id) : NULL;
@@ -360,13 +355,13 @@ json_object *aura_tenant_json(const aura_tenant_t *t, const char *end_user)
 {
     json_object *o = json_object_new_object();
     AURA_ADD_NEW(o, "org_id", id_json(t->org_id));
-    add_str(o, "org", t->org);
+    aura_json_add_str(o, "org", t->org);
     AURA_ADD_NEW(o, "team_id", id_json(t->team_id));
-    add_str(o, "team", t->team);
+    aura_json_add_str(o, "team", t->team);
     AURA_ADD_NEW(o, "project_id", id_json(t->project_id));
-    add_str(o, "project", t->project);
-    add_str(o, "key_id", t->key_id);
-    add_str(o, "end_user", end_user);
+    aura_json_add_str(o, "project", t->project);
+    aura_json_add_str(o, "key_id", t->key_id);
+    aura_json_add_str(o, "end_user", end_user);
     return o;
 }
 
