@@ -9,13 +9,13 @@
  * heap buffers that double, so a long answer costs O(n) copies, not
  * O(n^2), and the total is capped (AURA_RB_MAX_CONTENT).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <apr_time.h>
 
 #include "aura_buf.h"
 #include "aura_stream.h"
+#include "aura_stream_int.h"
 
 /* ---- text buffers ---------------------------------------------------- */
 
@@ -157,153 +157,6 @@ static json_object *summary_json(json_object *text)
     return p;
 }
 
-/* ---- the resource ---------------------------------------------------- */
-
-static json_object *str_or_null(const char *s)
-{
-    return s ? json_object_new_string(s) : NULL;
-}
-
-/* The client's own number object when it sent one (json-c keeps its text,
- * so it prints as sent, without a float format); else the default, with
- * its text given. Formatting a double costs more than the rest of the
- * field. */
-static json_object *num_or(const aura_request_t *req, const char *key,
-                           double v, const char *def)
-{
-    json_object *o = req->body ? aura_json_get(req->body, key) : NULL;
-    if (o && (json_object_is_type(o, json_type_double) ||
-              json_object_is_type(o, json_type_int)))
-        return json_object_get(o);
-    if (!isnan(v))
-        return json_object_new_double(v);
-    return json_object_new_double_s(atof(def), def);
-}
-
-static json_object *int_or_null(long v)
-{
-    return v == AURA_UNSET ? NULL : json_object_new_int64(v);
-}
-
-/* Shares a request value (refcount) or returns NULL. */
-static json_object *share(json_object *v)
-{
-    return v ? json_object_get(v) : NULL;
-}
-
-static json_object *tools_json(json_object *tools)
-{
-    json_object *a = json_object_new_array();
-    size_t i, n = tools ? json_object_array_length(tools) : 0;
-
-    for (i = 0; i < n; i++) {
-        json_object *t = json_object_array_get_idx(tools, i);
-        json_object *o = json_object_new_object();
-        json_object *strict = aura_json_get(t, "strict");
-
-        AURA_SET(o, "type", json_object_new_string("function"));
-        AURA_SET(o, "name",
-                               str_or_null(aura_json_string(t, "name")));
-        AURA_SET(o, "description",
-                               str_or_null(aura_json_string(t, "description")));
-        AURA_SET(o, "parameters",
-                               share(aura_json_get(t, "parameters")));
-        AURA_SET(o, "strict", share(strict));
-        json_object_array_add(a, o);
-    }
-    return a;
-}
-
-/* The spec's ResponseResource.text accepts only `schema: null` for
- * json_schema, so the schema itself is never echoed. */
-static json_object *text_json(json_object *text)
-{
-    json_object *o = json_object_new_object();
-    json_object *fmt = json_object_new_object();
-    json_object *in = aura_json_get(text, "format");
-    const char *type = aura_json_string(in, "type");
-    json_object *verb = aura_json_get(text, "verbosity");
-
-    if (!type)
-        type = "text";
-    AURA_SET(fmt, "type", json_object_new_string(type));
-    if (!strcmp(type, "json_schema")) {
-        json_object *strict = aura_json_get(in, "strict");
-        AURA_SET(fmt, "name",
-                               str_or_null(aura_json_string(in, "name")));
-        AURA_SET(fmt, "description",
-                               str_or_null(aura_json_string(in, "description")));
-        AURA_SET(fmt, "schema", NULL);
-        AURA_SET(fmt, "strict", json_object_new_boolean(
-            strict && json_object_get_boolean(strict)));
-    }
-    AURA_SET(o, "format", fmt);
-    if (verb)
-        AURA_SET(o, "verbosity", share(verb));
-    return o;
-}
-
-static json_object *reasoning_json(json_object *r)
-{
-    json_object *o;
-    if (!r)
-        return NULL;
-    o = json_object_new_object();
-    AURA_SET(o, "effort", share(aura_json_get(r, "effort")));
-    AURA_SET(o, "summary", share(aura_json_get(r, "summary")));
-    return o;
-}
-
-static json_object *resource_new(const aura_request_t *req, const char *id,
-                                 const char *model)
-{
-    json_object *r = json_object_new_object();
-    int ptc = req->parallel_tool_calls;
-
-#define ADD(k, v) AURA_ADD_NEW(r, (k), (v))
-    ADD("id", json_object_new_string(id));
-    ADD("object", json_object_new_string("response"));
-    ADD("created_at", json_object_new_int64(apr_time_sec(apr_time_now())));
-    ADD("completed_at", NULL);
-    ADD("status", json_object_new_string("in_progress"));
-    ADD("incomplete_details", NULL);
-    ADD("model", json_object_new_string(model ? model :
-                                        req->model ? req->model : ""));
-    ADD("previous_response_id", str_or_null(req->previous_response_id));
-    ADD("instructions", str_or_null(req->instructions));
-    ADD("output", json_object_new_array());
-    ADD("error", NULL);
-    ADD("tools", tools_json(req->tools));
-    ADD("tool_choice", req->tool_choice ? share(req->tool_choice)
-                                        : json_object_new_string("auto"));
-    ADD("truncation", json_object_new_string(req->truncation ? req->truncation
-                                                            : "disabled"));
-    ADD("parallel_tool_calls", json_object_new_boolean(ptc != 0));
-    ADD("text", text_json(req->text));
-    ADD("top_p", num_or(req, "top_p", req->top_p, "1.0"));
-    ADD("temperature", num_or(req, "temperature", req->temperature, "1.0"));
-    ADD("presence_penalty", num_or(req, "presence_penalty",
-                                   req->presence_penalty, "0.0"));
-    ADD("frequency_penalty", num_or(req, "frequency_penalty",
-                                    req->frequency_penalty, "0.0"));
-    ADD("top_logprobs", json_object_new_int64(
-        req->top_logprobs == AURA_UNSET ? 0 : req->top_logprobs));
-    ADD("reasoning", reasoning_json(req->reasoning));
-    ADD("usage", NULL);
-    ADD("max_output_tokens", int_or_null(req->max_output_tokens));
-    ADD("max_tool_calls", int_or_null(req->max_tool_calls));
-    ADD("store", json_object_new_boolean(req->store == 1));
-    ADD("background", json_object_new_boolean(0));
-    ADD("service_tier", json_object_new_string(req->service_tier ?
-                                               req->service_tier : "default"));
-    ADD("metadata", req->metadata ? share(req->metadata)
-                                  : json_object_new_object());
-    ADD("safety_identifier", str_or_null(req->safety_identifier));
-    ADD("prompt_cache_key", str_or_null(req->prompt_cache_key));
-#undef ADD
-    return r;
-}
-
 aura_rb_t *aura_rb_create(apr_pool_t *p, const aura_request_t *req,
                           const char *response_id, const char *model)
 {
@@ -311,7 +164,7 @@ aura_rb_t *aura_rb_create(apr_pool_t *p, const aura_request_t *req,
 
     rb->pool = p;
     rb->req = req;
-    rb->res = aura_json_pool(p, resource_new(req, response_id ? response_id
+    rb->res = aura_json_pool(p, aura_rb_resource_new(req, response_id ? response_id
                                     : aura_make_id(p, "resp_"), model));
     json_object_object_get_ex(rb->res, "output", &rb->output);
     rb->items = apr_array_make(p, 4, sizeof(rb_item *));
@@ -956,9 +809,9 @@ apr_status_t aura_rb_fail(aura_rb_t *rb, const aura_error_t *err)
         e = ev_new(rb, "error");
         o = json_object_new_object();
         AURA_SET(o, "type", json_object_new_string(type));
-        AURA_SET(o, "code", str_or_null(err ? err->code : NULL));
+        AURA_SET(o, "code", aura_json_nstr(err ? err->code : NULL));
         AURA_SET(o, "message", json_object_new_string(msg));
-        AURA_SET(o, "param", str_or_null(err ? err->param : NULL));
+        AURA_SET(o, "param", aura_json_nstr(err ? err->param : NULL));
         AURA_SET(e, "error", o);
         emit(rb, e);
     }

@@ -105,6 +105,17 @@ def test_names_follow_the_rule():
     assert not bad, "\n".join(bad)
 
 
+def test_files_are_under_1000_lines():
+    """Files by concern (DESIGN.md): none grows past ~1,000 lines."""
+    long = ["%s/%s: %d lines" % (c, p.name, n) for c in COMPONENTS
+            for p in sources(c)
+            for n in [p.read_text().count("\n")] if n > 1000]
+    long += ["admin-cgi/%s: %d lines" % (p.name, p.read_text().count("\n"))
+             for p in sorted((REPO / "admin-cgi").glob("*.[ch]"))
+             if p.read_text().count("\n") > 1000]
+    assert not long, "split these by concern:\n" + "\n".join(long)
+
+
 def file_scope_prototypes(text):
     """Non-static function declarations at file scope (ending in ';')."""
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
