@@ -298,14 +298,16 @@ static const char *tenancy_arg(cmd_parms *cmd, const char *arg)
     return NULL;
 }
 
-static const char *set_database(cmd_parms *cmd, void *d, const char *arg)
+/* A string kept as given. AuraDatabase's is never echoed back: a
+ * conninfo may hold a password (PGPASSFILE is where passwords belong,
+ * docs/operations.md). */
+static const char *set_tenancy_str(cmd_parms *cmd, void *d, const char *arg)
 {
+    aura_mod_conf_t *c = mod_conf(cmd);
     const char *err = tenancy_arg(cmd, arg);
     (void)d;
-    /* Never echoed back: a conninfo may hold a password (PGPASSFILE is
-     * where passwords belong, docs/operations.md). */
     if (!err)
-        mod_conf(cmd)->db_conninfo = arg;
+        *(const char **)((char *)c + (apr_size_t)cmd->info) = arg;
     return err;
 }
 
@@ -317,15 +319,6 @@ static const char *set_tenancy_path(cmd_parms *cmd, void *d, const char *arg)
     (void)d;
     if (!err)
         *slot = ap_server_root_relative(cmd->pool, arg);
-    return err;
-}
-
-static const char *set_keycache(cmd_parms *cmd, void *d, const char *arg)
-{
-    const char *err = tenancy_arg(cmd, arg);
-    (void)d;
-    if (!err)
-        mod_conf(cmd)->keycache = arg;
     return err;
 }
 
@@ -461,12 +454,12 @@ const command_rec aura_cmds[] = {
     AP_INIT_TAKE1("AuraMaxBodySize", set_max_body, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "largest request body accepted, in bytes"),
-    AP_INIT_TAKE1("AuraDatabase", set_database, NULL, RSRC_CONF,
-                  "libpq conninfo of the tenancy database (enables keys)"),
+    TENANCY("AuraDatabase", set_tenancy_str, db_conninfo,
+            "libpq conninfo of the tenancy database (enables keys)"),
     TENANCY("AuraMasterKeyFile", set_tenancy_path, master_key_file,
             "file with the master key that opens provider credentials"),
-    AP_INIT_TAKE1("AuraKeyCache", set_keycache, NULL, RSRC_CONF,
-                  "socache provider[:args] for virtual key records"),
+    TENANCY("AuraKeyCache", set_tenancy_str, keycache,
+            "socache provider[:args] for virtual key records"),
     TENANCY("AuraKeyCacheTTL", set_tenancy_num, key_ttl_s,
             "seconds a key record is cached (revocation delay)"),
     TENANCY("AuraKeyNegativeTTL", set_tenancy_num, neg_ttl_s,
