@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include "aura_buf.h"
 #include "aura_decoder.h"
 #include "aura_gemini.h"
 
@@ -34,8 +35,7 @@ typedef struct gem_dec {
     int line_start;             /* stream: the next byte starts a line */
     int in_raw;                 /* stream: past the events (see gem_feed);
                                  * 2: more than GEM_RAW_MAX of them */
-    char *raw;                  /* the bytes after them: an error object */
-    apr_size_t raw_len, raw_cap;
+    aura_buf_t raw;             /* the bytes after them: an error object */
 } gem_dec;
 
 /* ---- items -------------------------------------------------------------- */
@@ -280,24 +280,12 @@ static apr_status_t gem_event(aura_decoder_t *d, const char *event,
  * Gemini ends a failing stream with its error object, bare. */
 static void gem_raw(gem_dec *g, const char *buf, apr_size_t len)
 {
-    if (g->in_raw == 2 || g->raw_len + len > GEM_RAW_MAX) {
+    if (g->in_raw == 2 || g->raw.len + len > GEM_RAW_MAX) {
         g->in_raw = 2;              /* too big for an error object */
         return;
     }
     g->in_raw = 1;
-    if (g->raw_len + len + 1 > g->raw_cap) {
-        apr_size_t cap = g->raw_cap ? g->raw_cap * 2 : 4096;
-        char *nb;
-        while (cap < g->raw_len + len + 1)
-            cap *= 2;
-        nb = apr_palloc(g->d.pool, cap);
-        if (g->raw_len)
-            memcpy(nb, g->raw, g->raw_len);
-        g->raw = nb;
-        g->raw_cap = cap;
-    }
-    memcpy(g->raw + g->raw_len, buf, len);
-    g->raw_len += len;
+    aura_buf_add(&g->raw, buf, len);
 }
 
 static apr_status_t gem_feed(aura_decoder_t *d, const char *buf,
@@ -329,7 +317,7 @@ static void gem_raw_error(gem_dec *g)
 
     if (g->in_raw == 1) {
         json_tokener_reset(g->d.tok);
-        o = json_tokener_parse_ex(g->d.tok, g->raw, (int)g->raw_len);
+        o = json_tokener_parse_ex(g->d.tok, g->raw.s, (int)g->raw.len);
     }
     if ((err = aura_json_get(o, "error")))
         aura_dec_fail_upstream(&g->d, "upstream_error", err);
@@ -376,6 +364,7 @@ aura_decoder_t *aura_gemini_decoder(apr_pool_t *p, aura_rb_t *rb, int stream)
     gem_dec *g = apr_pcalloc(p, sizeof(*g));
 
     aura_dec_init(&g->d, p, rb, stream);
+    aura_buf_init(&g->raw, p, 0);
     if (stream)
         g->d.feed = gem_feed;       /* the SSE parser, plus the bare tail */
     g->d.on_event = gem_event;

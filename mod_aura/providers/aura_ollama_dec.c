@@ -11,6 +11,7 @@
 
 #include <openssl/sha.h>
 
+#include "aura_buf.h"
 #include "aura_decoder.h"
 #include "aura_ollama.h"
 
@@ -23,8 +24,7 @@ typedef struct ollama_dec {
     int msg, rs;
     int ncalls;                 /* calls so far (the call id's index) */
     int done;                   /* saw done:true */
-    char *line;                 /* stream: the partial line */
-    apr_size_t len, cap;
+    aura_buf_t line;            /* stream: the partial line */
 } ollama_dec;
 
 static void oll_leave(ollama_dec *o)
@@ -171,24 +171,12 @@ static void oll_line(ollama_dec *o, const char *s, apr_size_t n)
 
 static int oll_keep(ollama_dec *o, const char *buf, apr_size_t n)
 {
-    if (o->len + n > OLLAMA_MAX_LINE) {
+    if (o->line.len + n > OLLAMA_MAX_LINE) {
         aura_dec_fail(&o->d, "upstream_bad_response",
                       "upstream line larger than %d bytes", OLLAMA_MAX_LINE);
         return 0;
     }
-    if (o->len + n > o->cap) {      /* grow by doubling: bounded waste */
-        apr_size_t cap = o->cap ? o->cap * 2 : 4096;
-        char *nb;
-        while (cap < o->len + n)
-            cap *= 2;
-        nb = apr_palloc(o->d.pool, cap);
-        if (o->len)
-            memcpy(nb, o->line, o->len);
-        o->line = nb;
-        o->cap = cap;
-    }
-    memcpy(o->line + o->len, buf, n);
-    o->len += n;
+    aura_buf_add(&o->line, buf, n);
     return 1;
 }
 
@@ -203,10 +191,10 @@ static apr_status_t oll_feed(aura_decoder_t *d, const char *buf,
     while (len && !aura_rb_ended(d->rb)
            && (nl = memchr(buf, '\n', len)) != NULL) {
         apr_size_t n = (apr_size_t)(nl - buf);
-        if (o->len) {
+        if (o->line.len) {
             if (oll_keep(o, buf, n))
-                oll_line(o, o->line, o->len);
-            o->len = 0;
+                oll_line(o, o->line.s, o->line.len);
+            aura_buf_reset(&o->line);
         }
         else {
             oll_line(o, buf, n);
@@ -224,9 +212,9 @@ static apr_status_t oll_end(aura_decoder_t *d)
     ollama_dec *o = (ollama_dec *)d;
 
     d->at_eof = 1;
-    if (o->len && !aura_rb_ended(d->rb))
-        oll_line(o, o->line, o->len);   /* a last line without newline */
-    o->len = 0;
+    if (o->line.len && !aura_rb_ended(d->rb))
+        oll_line(o, o->line.s, o->line.len);   /* a last line without newline */
+    aura_buf_reset(&o->line);
     if (!aura_rb_ended(d->rb))
         aura_dec_fail(d, "upstream_stream_truncated",
                       "upstream stream ended before the response finished");
@@ -251,6 +239,7 @@ aura_decoder_t *aura_ollama_decoder(apr_pool_t *p, aura_rb_t *rb, int stream)
     /* Set up as a body decoder (no SSE parser), then switch a stream
      * to NDJSON lines. */
     aura_dec_init(&o->d, p, rb, 0);
+    aura_buf_init(&o->line, p, 0);
     o->d.on_body = oll_body;
     if (stream) {
         o->d.stream = 1;

@@ -233,6 +233,40 @@ def test_objects_follow_the_component_rule():
     assert not bad, "\n".join(bad)
 
 
+def test_glue_does_not_call_back_into_the_handler():
+    """Only the hook in mod_aura.c calls the handler: what the rest of the
+    glue needs (error answers, the overhead clock) is mod_aura_answer.c."""
+    objs = objects("httpd")
+    handler = [o for o in objs if o.name.endswith("mod_aura_handler.o")]
+    assert len(handler) == 1, objs
+    defined = nm(handler, "--defined-only", "-g")
+    bad = []
+    for o in objs:
+        if o in handler or o.name.endswith("-mod_aura.o"):
+            continue
+        used = nm([o], "--undefined-only") & defined
+        bad += ["%s uses %s" % (o.name, ", ".join(sorted(used)))] if used \
+            else []
+    assert not bad, "\n".join(bad)
+
+
+BUFFER_GROWTH = re.compile(r"\b(cap|size|alloc)\w*\s*\*=\s*2\b|"
+                           r"\b\w*cap\w*\s*\*\s*2\b|\brealloc\s*\(")
+
+
+def test_one_growable_buffer():
+    """Buffers that double are core/aura_buf.c's; the AWS eventstream
+    reader keeps its own reserve() (growth clamped to the frame bound)."""
+    own = {"aura_buf.c", "aura_eventstream.c"}
+    paths = [p for c in COMPONENTS for p in sources(c)]
+    paths += sorted((REPO / "admin-cgi").glob("*.c"))
+    bad = ["%s:%d" % (p.name, i + 1) for p in paths if p.name not in own
+           for i, line in enumerate(p.read_text().splitlines())
+           if BUFFER_GROWTH.search(line)]
+    assert not bad, "a hand-written growing buffer (use aura_buf.h): %s" % bad
+    assert BUFFER_GROWTH.search("        cap *= 2;")     # the check bites
+
+
 def test_module_exports_only_its_record():
     module = build_dir() / ".libs" / "mod_aura.so"
     out = subprocess.run(["nm", "-D", "--defined-only", str(module)],
